@@ -1,0 +1,181 @@
+"""Typed settings: `settings.toml` overridden by `MULTIVAC_<SECTION>__<KEY>` environment variables.
+
+Secrets are read from the environment only; a secret written into the settings file is refused so
+that it never ends up in version control by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "MULTIVAC_"
+SETTINGS_PATH_VARIABLE = "MULTIVAC_SETTINGS"
+DEFAULT_SETTINGS_PATH = "settings.toml"
+
+# Keys that must never be read from the settings file (section, key).
+SECRET_KEYS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("slack", "bot_token"),
+        ("slack", "signing_secret"),
+        ("pagerduty", "api_token"),
+        ("pagerduty", "webhook_secrets"),
+        ("jira", "api_token"),
+    }
+)
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; `str()` is one line naming the key."""
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class SlackSettings(BaseModel):
+    bot_token: SecretStr
+    signing_secret: SecretStr
+    api_url: str = "https://slack.com/api/"
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class PagerDutySettings(BaseModel):
+    api_token: SecretStr
+    from_email: str
+    api_url: str = "https://api.pagerduty.com"
+    webhook_secrets: Annotated[list[SecretStr], NoDecode] = Field(min_length=1)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+    _split = field_validator("webhook_secrets", mode="before")(_split_commas)
+
+
+class JiraSettings(BaseModel):
+    url: str
+    email: str
+    api_token: SecretStr
+    project: str = Field(min_length=1)
+    issue_type: str = "Incident"
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class WebSettings(BaseModel):
+    public_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = Field(default=256 * 1024, gt=0)
+
+
+class WorkerSettings(BaseModel):
+    # Longer than the longest retry delay, so that Redis never redelivers a task still waiting.
+    visibility_timeout_seconds: int = Field(default=7200, gt=0)
+    max_retry_delay_seconds: int = Field(default=600, gt=0)
+
+
+class _MappingEnvSource(EnvSettingsSource):
+    """The environment source, reading a given mapping instead of `os.environ`."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._environ.items()}
+
+
+class Settings(BaseSettings):
+    """Everything Multivac needs to run. Build it with `load_settings()`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+    )
+
+    database_url: str = "sqlite:///var/multivac.db"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    slack: SlackSettings
+    pagerduty: PagerDutySettings
+    jira: JiraSettings
+    web: WebSettings = WebSettings()
+    worker: WorkerSettings = WorkerSettings()
+
+
+def _settings_class(toml_path: Path | None, environ: Mapping[str, str]) -> type[Settings]:
+    """A `Settings` subclass whose sources are this environment and this file, in that order."""
+
+    class _Sourced(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [
+                init_settings,
+                _MappingEnvSource(settings_cls, environ),
+            ]
+            if toml_path is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+            return tuple(sources)
+
+    return _Sourced
+
+
+def _refuse_secrets_in_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        document = tomllib.load(handle)
+    for section, key in sorted(SECRET_KEYS):
+        if key in document.get(section, {}):
+            variable = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+            raise SettingsError(
+                f"{section}.{key}: secrets come from the environment only; "
+                f"remove it from {path} and set {variable}"
+            )
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = [str(part) for part in first["loc"]]
+    dotted = ".".join(location)
+    variable = ENV_PREFIX + "__".join(part.upper() for part in location[:2])
+    problem = "missing" if first["type"] == "missing" else first["msg"]
+    return f"{dotted} ({variable}): {problem}"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read the settings file named by `MULTIVAC_SETTINGS`, then the environment over it.
+
+    `environ` defaults to `os.environ`; `overrides` win over both (tests). Raises `SettingsError`
+    with a single line that names the offending key.
+    """
+    env = os.environ if environ is None else environ
+    path = Path(env.get(SETTINGS_PATH_VARIABLE, DEFAULT_SETTINGS_PATH))
+    if SETTINGS_PATH_VARIABLE in env and not path.is_file():
+        raise SettingsError(f"{SETTINGS_PATH_VARIABLE}: no settings file at {path}")
+    toml_path = path if path.is_file() else None
+    try:
+        if toml_path is not None:
+            _refuse_secrets_in_file(toml_path)
+        return _settings_class(toml_path, env)(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+    except (ValueError, OSError) as error:  # malformed TOML, unreadable file
+        raise SettingsError(f"settings: {error}") from None
