@@ -1,0 +1,48 @@
+"""A small persistent cache of look-ups (Slack or Jira user ids by email), shared by all workers.
+A cached None means "looked up, not found" (negative caching), distinct from a miss.
+
+None of these functions commit; their guarantees hold once the caller's transaction commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from multivac.store.models import UserCache, utcnow
+from multivac.store.statements import upsert
+
+
+@dataclass(frozen=True)
+class Cached:
+    """A cache hit; `value` None records that the looked-up thing does not exist."""
+
+    value: str | None
+    fetched_at: datetime
+
+
+def cache_get(session: Session, kind: str, key: str, max_age: timedelta) -> Cached | None:
+    """The entry for (`kind`, `key`) if fetched less than `max_age` ago, else None (a miss)."""
+    statement = select(UserCache.value, UserCache.fetched_at).where(
+        UserCache.kind == kind,
+        UserCache.key == key,
+        UserCache.fetched_at > utcnow() - max_age,
+    )
+    row = session.execute(statement).first()
+    return None if row is None else Cached(value=row.value, fetched_at=row.fetched_at)
+
+
+def cache_put(
+    session: Session, kind: str, key: str, value: str | None, *, fetched_at: datetime | None = None
+) -> None:
+    """Store or replace the entry (last writer wins; concurrent puts never raise). `fetched_at`
+    defaults to now."""
+    values = {"kind": kind, "key": key, "value": value, "fetched_at": fetched_at or utcnow()}
+    session.execute(
+        upsert(
+            session, UserCache, values, conflict_on=["kind", "key"], update=["value", "fetched_at"]
+        )
+    )

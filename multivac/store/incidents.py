@@ -1,0 +1,162 @@
+"""Incidents: one per PagerDuty incident (a unique key, not a check), each with a gapless number.
+
+None of these functions commit; their guarantees hold once the caller's transaction commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypedDict, Unpack
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from multivac.store.models import Counter, Incident, IncidentSource, IncidentStatus, utcnow
+from multivac.store.statements import insert_or_ignore, rows_updated, upsert
+
+INCIDENT_COUNTER = "incident"
+
+
+class IncidentFields(TypedDict, total=False):
+    """The columns a caller may set when creating or updating an incident."""
+
+    severity: str | None
+    status: IncidentStatus
+    urgency: str | None
+    pagerduty_number: int | None
+    service_id: str | None
+    service_name: str | None
+    escalation_policy_id: str | None
+    slack_channel_id: str | None
+    slack_channel_name: str | None
+    slack_summary_ts: str | None
+    jira_key: str | None
+    lead_email: str | None
+    lead_slack_id: str | None
+    lead_pagerduty_id: str | None
+    cx_liaison_slack_id: str | None
+    private: bool
+    triggered_at: datetime | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    last_event_at: datetime
+
+
+def _allocate_number(session: Session) -> int:
+    """The next incident number. Holds the counter's row lock (PostgreSQL) or the write lock
+    (SQLite) until the transaction ends, which serialises incident creation so numbers have no gaps:
+    keep transactions that create incidents short."""
+    statement = upsert(
+        session,
+        Counter,
+        {"name": INCIDENT_COUNTER, "value": 1},
+        conflict_on=["name"],
+        update_with={"value": Counter.value + 1},
+    )
+    return session.execute(statement.returning(Counter.value)).scalar_one()
+
+
+def _release_number(session: Session, number: int) -> None:
+    """Give back a number allocated in this transaction; nobody else can have taken a later one,
+    because allocating holds the counter's lock."""
+    rows_updated(
+        session,
+        update(Counter)
+        .where(Counter.name == INCIDENT_COUNTER, Counter.value == number)
+        .values(value=number - 1),
+    )
+
+
+def _new_incident_values(
+    number: int, title: str, source: IncidentSource, fields: IncidentFields
+) -> dict[str, object]:
+    now = utcnow()
+    defaults = {"status": IncidentStatus.TRIGGERED, "private": False, "last_event_at": now}
+    return {
+        **defaults,
+        **fields,
+        "number": number,
+        "title": title,
+        "source": source,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def create_incident(
+    session: Session, *, title: str, source: IncidentSource, **fields: Unpack[IncidentFields]
+) -> Incident:
+    """A new incident with the next number and no PagerDuty id (e.g. declared in Slack). Not
+    idempotent: a caller that may run twice must key its incident itself (see `claim_step`)."""
+    incident = Incident(**_new_incident_values(_allocate_number(session), title, source, fields))
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def get_or_create_incident_for_pagerduty(
+    session: Session, pagerduty_id: str, *, title: str, **fields: Unpack[IncidentFields]
+) -> tuple[Incident, bool]:
+    """The incident for this PagerDuty id and whether this call created it. An existing incident is
+    returned unchanged (`title` and `fields` are only used to create).
+
+    Safe under concurrency: simultaneous callers get the same incident and exactly one gets True;
+    none raises. A caller that loses the race waits for the winner's transaction to end.
+    """
+    existing = incident_by_pagerduty_id(session, pagerduty_id)
+    if existing is not None:
+        return existing, False
+    number = _allocate_number(session)
+    values = _new_incident_values(number, title, IncidentSource.PAGERDUTY, fields)
+    statement = insert_or_ignore(
+        session, Incident, {**values, "pagerduty_id": pagerduty_id}, conflict_on=["pagerduty_id"]
+    )
+    created = session.scalars(statement.returning(Incident)).one_or_none()
+    if created is not None:
+        return created, True
+    _release_number(session, number)
+    winner = incident_by_pagerduty_id(session, pagerduty_id)
+    if winner is None:  # the conflicting row vanished: deleted by a concurrent transaction
+        raise LookupError(f"incident for PagerDuty {pagerduty_id} was deleted concurrently")
+    return winner, False
+
+
+def update_incident(session: Session, incident_id: int, **fields: Unpack[IncidentFields]) -> bool:
+    """Set only the given columns (and `updated_at`), leaving columns that other workers may be
+    writing at the same time untouched. False when the incident does not exist."""
+    statement = (
+        update(Incident)
+        .where(Incident.id == incident_id)
+        .values(**fields, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return rows_updated(session, statement) == 1
+
+
+def get_incident(session: Session, incident_id: int) -> Incident | None:
+    return session.get(Incident, incident_id)
+
+
+def incident_by_pagerduty_id(session: Session, pagerduty_id: str) -> Incident | None:
+    statement = select(Incident).where(Incident.pagerduty_id == pagerduty_id)
+    return session.scalars(statement).one_or_none()
+
+
+def incident_by_number(session: Session, number: int) -> Incident | None:
+    return session.scalars(select(Incident).where(Incident.number == number)).one_or_none()
+
+
+def incident_by_channel(session: Session, slack_channel_id: str) -> Incident | None:
+    statement = select(Incident).where(Incident.slack_channel_id == slack_channel_id)
+    return session.scalars(statement).one_or_none()
+
+
+def open_incidents(session: Session, *, limit: int | None = None) -> list[Incident]:
+    """Incidents not resolved, most recent activity (`last_event_at`) first."""
+    statement = (
+        select(Incident)
+        .where(Incident.status != IncidentStatus.RESOLVED)
+        .order_by(Incident.last_event_at.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(statement))

@@ -1,0 +1,50 @@
+"""The people in an incident's war room, one row per (incident, role, email).
+
+None of these functions commit; their guarantees hold once the caller's transaction commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from multivac.store.models import Responder, utcnow
+from multivac.store.statements import insert_or_ignore
+
+
+def add_responder(
+    session: Session,
+    incident_id: int,
+    *,
+    role: str,
+    email: str,
+    slack_user_id: str | None = None,
+    pagerduty_user_id: str | None = None,
+    invited_at: datetime | None = None,
+) -> Responder | None:
+    """Add a person to the incident in `role`; None when they already hold that role (emails compare
+    case-insensitively: they are stored lower-cased). Safe under concurrency: never raises for a
+    duplicate."""
+    values = {
+        "incident_id": incident_id,
+        "role": role,
+        "email": email.strip().lower(),
+        "slack_user_id": slack_user_id,
+        "pagerduty_user_id": pagerduty_user_id,
+        "invited_at": invited_at,
+        "created_at": utcnow(),
+    }
+    statement = insert_or_ignore(
+        session, Responder, values, conflict_on=["incident_id", "role", "email"]
+    )
+    return session.scalars(statement.returning(Responder)).one_or_none()
+
+
+def responders(session: Session, incident_id: int, *, role: str | None = None) -> list[Responder]:
+    """The incident's responders (only those in `role` when given), in the order they were added."""
+    statement = select(Responder).where(Responder.incident_id == incident_id)
+    if role is not None:
+        statement = statement.where(Responder.role == role)
+    return list(session.scalars(statement.order_by(Responder.id)))

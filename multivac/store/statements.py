@@ -1,0 +1,62 @@
+"""Statements the repositories share: INSERT ... ON CONFLICT for SQLite and PostgreSQL (which spell
+it the same but need their own dialect's construct; conflicts are resolved by the database, so
+concurrent writers never raise) and conditional UPDATEs whose row count says who won."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Insert, Update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from multivac.store.models import Base
+
+
+def _dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"no ON CONFLICT support for the {dialect} dialect")
+
+
+def insert_or_ignore(
+    session: Session,
+    model: type[Base],
+    values: Mapping[str, Any],
+    *,
+    conflict_on: Sequence[str] | None = None,
+) -> Insert:
+    """An INSERT that silently inserts nothing when it would violate the unique constraint on
+    `conflict_on` (any unique constraint when None). Add `.returning(...)` to learn whether a row
+    was inserted."""
+    statement = _dialect_insert(session, model).values(dict(values))
+    return statement.on_conflict_do_nothing(index_elements=conflict_on)
+
+
+def upsert(
+    session: Session,
+    model: type[Base],
+    values: Mapping[str, Any],
+    *,
+    conflict_on: Sequence[str],
+    update: Sequence[str] = (),
+    update_with: Mapping[str, Any] | None = None,
+) -> Insert:
+    """An INSERT that, when a row with the same `conflict_on` columns exists, updates that row
+    instead: its `update` columns get the new values, and `update_with` sets columns to expressions
+    (which may read the existing row, e.g. `value + 1`)."""
+    statement = _dialect_insert(session, model).values(dict(values))
+    assignments: dict[str, Any] = {name: statement.excluded[name] for name in update}
+    assignments.update(update_with or {})
+    return statement.on_conflict_do_update(index_elements=conflict_on, set_=assignments)
+
+
+def rows_updated(session: Session, statement: Update) -> int:
+    """Run an UPDATE in the session's transaction; the number of rows it changed. A conditional
+    UPDATE is atomic on both backends, so when it matches one row exactly one caller gets 1."""
+    result = cast(CursorResult[Any], session.execute(statement))
+    return result.rowcount

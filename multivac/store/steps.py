@@ -1,0 +1,128 @@
+"""War-room steps: each step of each incident is run by one worker at a time and, once done, keeps
+its result (channel id, issue key, ...) so that a re-run flow skips it.
+
+None of these functions commit. A claim becomes visible to other workers when the claiming
+transaction commits, so commit right after `claim_step`, before the step's slow external call.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from multivac.store.models import StepResult, StepStatus, utcnow
+from multivac.store.statements import insert_or_ignore, rows_updated, upsert
+
+# Longer than any step's external calls with their retries: an older claim's worker is dead.
+DEFAULT_STEP_TIMEOUT = timedelta(minutes=5)
+MAX_ERROR_LENGTH = 4000
+
+
+def claim_step(
+    session: Session,
+    incident_id: int,
+    step: str,
+    worker: str,
+    *,
+    stale_after: timedelta = DEFAULT_STEP_TIMEOUT,
+) -> bool:
+    """True when `worker` may run the step now: nobody has claimed it, its last run failed, or its
+    claim is older than `stale_after`. False when it is done or freshly claimed by someone.
+
+    Atomic: of simultaneous claimers exactly one gets True (the others wait for its transaction to
+    end, then see its claim). Re-claiming counts an attempt and clears the previous error.
+    """
+    now = utcnow()
+    values = {
+        "incident_id": incident_id,
+        "step": step,
+        "status": StepStatus.CLAIMED,
+        "attempts": 1,
+        "claimed_by": worker,
+        "claimed_at": now,
+    }
+    inserted = insert_or_ignore(
+        session, StepResult, values, conflict_on=["incident_id", "step"]
+    ).returning(StepResult.id)
+    if session.execute(inserted).first() is not None:
+        return True
+    reclaimable = or_(
+        StepResult.status == StepStatus.FAILED,
+        and_(StepResult.status == StepStatus.CLAIMED, StepResult.claimed_at < now - stale_after),
+    )
+    statement = (
+        update(StepResult)
+        .where(StepResult.incident_id == incident_id, StepResult.step == step, reclaimable)
+        .values(
+            status=StepStatus.CLAIMED,
+            claimed_by=worker,
+            claimed_at=now,
+            attempts=StepResult.attempts + 1,
+            error=None,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    return rows_updated(session, statement) == 1
+
+
+def complete_step(session: Session, incident_id: int, step: str, result: dict[str, Any]) -> None:
+    """Store the step's result and mark it done, whether or not it was claimed (the last completion
+    wins). From then on `claim_step` returns False and `step_result` returns `result`."""
+    now = utcnow()
+    values = {
+        "incident_id": incident_id,
+        "step": step,
+        "status": StepStatus.DONE,
+        "result": result,
+        "error": None,
+        "attempts": 1,
+        "claimed_at": now,
+        "finished_at": now,
+    }
+    session.execute(
+        upsert(
+            session,
+            StepResult,
+            values,
+            conflict_on=["incident_id", "step"],
+            update=["status", "result", "error", "finished_at"],
+        )
+    )
+
+
+def fail_step(session: Session, incident_id: int, step: str, error: str) -> bool:
+    """Record that the claimed step failed; it becomes claimable again at once. A step already done
+    stays done (False is returned)."""
+    statement = (
+        update(StepResult)
+        .where(
+            StepResult.incident_id == incident_id,
+            StepResult.step == step,
+            StepResult.status != StepStatus.DONE,
+        )
+        .values(status=StepStatus.FAILED, error=error[:MAX_ERROR_LENGTH], finished_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return rows_updated(session, statement) == 1
+
+
+def step_result(session: Session, incident_id: int, step: str) -> dict[str, Any] | None:
+    """The result of a done step; None while it is not done."""
+    statement = select(StepResult.result).where(
+        StepResult.incident_id == incident_id,
+        StepResult.step == step,
+        StepResult.status == StepStatus.DONE,
+    )
+    row = session.execute(statement).first()
+    return None if row is None else (row.result or {})
+
+
+def completed_steps(session: Session, incident_id: int) -> dict[str, dict[str, Any]]:
+    """Every done step of the incident with its result."""
+    statement = select(StepResult.step, StepResult.result).where(
+        StepResult.incident_id == incident_id, StepResult.status == StepStatus.DONE
+    )
+    return {row.step: row.result or {} for row in session.execute(statement)}
