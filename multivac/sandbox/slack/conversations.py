@@ -1,0 +1,142 @@
+"""conversations.* methods: creating, inviting to, describing and archiving channels."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+
+from multivac.sandbox import seed
+from multivac.sandbox.slack.args import Args
+from multivac.sandbox.slack.render import channel_json
+from multivac.sandbox.slack.state import Channel, Json, SlackError, SlackWorkspace
+
+BOT = seed.SLACK_BOT_USER_ID
+NAME_MAX = 80
+TOPIC_MAX = 250
+INVITE_MAX = 100
+_NAME = re.compile(r"[a-z0-9_-]+")
+
+
+def validate_name(name: str) -> None:
+    """Slack's channel-name rules: lowercase letters, digits, `-` and `_`, at most 80 characters."""
+    if not name:
+        raise SlackError("invalid_name_required")
+    if len(name) > NAME_MAX:
+        raise SlackError("invalid_name_maxlength")
+    if not _NAME.fullmatch(name):
+        raise SlackError("invalid_name_specials")
+    if not name.strip("-_"):
+        raise SlackError("invalid_name_punctuation")
+
+
+def writable(workspace: SlackWorkspace, ref: str) -> Channel:
+    """A channel the bot may change: it exists, is not archived and the bot is in it."""
+    channel = workspace.channel(ref)
+    if channel.is_archived:
+        raise SlackError("is_archived")
+    if BOT not in channel.members:
+        raise SlackError("not_in_channel")
+    return channel
+
+
+def create(workspace: SlackWorkspace, args: Args) -> Json:
+    name = args.text("name")
+    validate_name(name)
+    if workspace.name_taken(name):
+        raise SlackError("name_taken")
+    channel = workspace.create_channel(name, is_private=args.flag("is_private"), creator=BOT)
+    return {"channel": channel_json(channel)}
+
+
+def invite(workspace: SlackWorkspace, args: Args) -> Json:
+    """Adds the users; `already_in_channel` only when every one of them is already a member."""
+    channel = writable(workspace, args.text("channel"))
+    given = args.id_list("users")
+    if not given:
+        raise SlackError("no_user")
+    if len(given) > INVITE_MAX:
+        raise SlackError("too_many_users")
+    users = list(dict.fromkeys(given))
+    if BOT in users:
+        raise SlackError("cant_invite_self")
+    known = [u for u in users if u in workspace.users]
+    if len(known) < len(users) and not args.flag("force"):
+        raise SlackError("user_not_found")
+    new = [u for u in known if u not in channel.members]
+    if not new:
+        raise SlackError("already_in_channel")
+    channel.members.extend(new)
+    body: Json = {"channel": channel_json(channel)}
+    if len(known) < len(users):
+        body["errors"] = [
+            {"user": u, "ok": False, "error": "user_not_found"} for u in users if u not in known
+        ]
+    return body
+
+
+def set_topic(workspace: SlackWorkspace, args: Args) -> Json:
+    channel = writable(workspace, args.text("channel"))
+    channel.topic = _text_with_author(args.values.get("topic"))
+    return {"channel": channel_json(channel)}
+
+
+def set_purpose(workspace: SlackWorkspace, args: Args) -> Json:
+    channel = writable(workspace, args.text("channel"))
+    channel.purpose = _text_with_author(args.values.get("purpose"))
+    return {"channel": channel_json(channel)}
+
+
+def _text_with_author(value: object) -> Json:
+    text = "" if value is None else str(value)
+    if len(text) > TOPIC_MAX:
+        raise SlackError("too_long")
+    return {"value": text, "creator": BOT, "last_set": int(time.time())}
+
+
+def archive(workspace: SlackWorkspace, args: Args) -> Json:
+    channel = workspace.channel(args.text("channel"))
+    if channel.is_archived:
+        raise SlackError("already_archived")
+    if channel.name == "general":
+        raise SlackError("cant_archive_general")
+    if BOT not in channel.members:
+        raise SlackError("not_in_channel")
+    channel.is_archived = True
+    return {}
+
+
+def unarchive(workspace: SlackWorkspace, args: Args) -> Json:
+    channel = workspace.channel(args.text("channel"))
+    if not channel.is_archived:
+        raise SlackError("not_archived")
+    channel.is_archived = False
+    return {}
+
+
+def info(workspace: SlackWorkspace, args: Args) -> Json:
+    return {"channel": channel_json(workspace.channel(args.text("channel")))}
+
+
+def members(workspace: SlackWorkspace, args: Args) -> Json:
+    """One page of member ids; `response_metadata.next_cursor` is empty on the last page."""
+    channel = workspace.channel(args.text("channel"))
+    limit = max(1, min(args.integer("limit", 100), 1000))
+    start = _decode_cursor(args.text("cursor"))
+    page = channel.members[start : start + limit]
+    more = start + limit < len(channel.members)
+    cursor = _encode_cursor(start + limit) if more else ""
+    return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> int:
+    if not cursor:
+        return 0
+    try:
+        return int(base64.b64decode(cursor).decode().removeprefix("offset:"))
+    except ValueError:
+        raise SlackError("invalid_cursor") from None
