@@ -105,12 +105,7 @@ def test_a_new_channel_exists_and_its_name_is_then_taken(chat: Chat) -> None:
 def test_a_channel_is_found_by_name_even_when_archived(chat: Chat) -> None:
     created = chat.create_channel(name="inc-7-login")
     chat.archive(channel_id=created.id)
-    try:
-        found = chat.find_channel_by_name(name="inc-7-login")
-    except Rejected as error:  # remove once the emulator serves conversations.list
-        if error.code != "unknown_method":
-            raise
-        pytest.skip("sandbox gap: conversations.list is not emulated")
+    found = chat.find_channel_by_name(name="inc-7-login")
     assert found is not None and (found.id, found.is_archived) == (created.id, True)
     assert chat.find_channel_by_name(name="inc-8-nothing") is None
 

@@ -70,6 +70,44 @@ def test_inviting_people_adds_only_those_not_yet_members(slack_client: WebClient
     assert slack_client.conversations_info(channel=channel)["channel"]["num_members"] == 3
 
 
+def test_forced_invites_add_the_known_and_list_the_unknown(slack_client: WebClient) -> None:
+    channel = create(slack_client)
+
+    answer = slack_client.conversations_invite(
+        channel=channel, users=[AROHA, "U0NOBODY00"], force=True
+    )
+
+    assert answer["errors"] == [{"user": "U0NOBODY00", "ok": False, "error": "user_not_found"}]
+    assert AROHA in slack_client.conversations_members(channel=channel)["members"]
+    only_unknown = lambda: slack_client.conversations_invite(  # noqa: E731
+        channel=channel, users=["U0NOBODY00"], force=True
+    )
+    assert slack_error(only_unknown) == "user_not_found"
+
+
+def test_conversations_list_pages_through_public_private_and_archived_channels(
+    slack_client: WebClient,
+) -> None:
+    public = create(slack_client)
+    private = slack_client.conversations_create(name="inc-secret", is_private=True)["channel"]["id"]
+    slack_client.conversations_archive(channel=public)
+
+    def listed(**filters: object) -> set[str]:
+        ids: set[str] = set()
+        cursor = ""
+        while True:
+            page = slack_client.conversations_list(limit=2, cursor=cursor, **filters)
+            ids |= {channel["id"] for channel in page["channels"]}
+            cursor = page["response_metadata"]["next_cursor"]
+            if not cursor:
+                return ids
+
+    both = listed(types="public_channel,private_channel")
+    assert {public, private} <= both
+    assert private not in listed(types="public_channel")
+    assert public not in listed(types="public_channel,private_channel", exclude_archived=True)
+
+
 def test_inviting_only_existing_members_is_already_in_channel(slack_client: WebClient) -> None:
     channel = create(slack_client)
     slack_client.conversations_invite(channel=channel, users=[AROHA, NOAH])

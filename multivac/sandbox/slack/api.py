@@ -34,6 +34,7 @@ METHODS: dict[str, Handler] = {
     "conversations.unarchive": conversations.unarchive,
     "conversations.info": conversations.info,
     "conversations.members": conversations.members,
+    "conversations.list": conversations.list_channels,
     "chat.postMessage": messages.post_message,
     "chat.update": messages.update,
     "chat.postEphemeral": messages.post_ephemeral,

@@ -61,10 +61,10 @@ def invite(workspace: SlackWorkspace, args: Args) -> Json:
     if BOT in users:
         raise SlackError("cant_invite_self")
     known = [u for u in users if u in workspace.users]
-    if len(known) < len(users) and not args.flag("force"):
+    if not known or (len(known) < len(users) and not args.flag("force")):
         raise SlackError("user_not_found")
     new = [u for u in known if u not in channel.members]
-    if not new:
+    if not new and len(known) == len(users):
         raise SlackError("already_in_channel")
     channel.members.extend(new)
     body: Json = {"channel": channel_json(channel)}
@@ -116,6 +116,25 @@ def unarchive(workspace: SlackWorkspace, args: Args) -> Json:
 
 def info(workspace: SlackWorkspace, args: Args) -> Json:
     return {"channel": channel_json(workspace.channel(args.text("channel")))}
+
+
+def list_channels(workspace: SlackWorkspace, args: Args) -> Json:
+    """One page of channels (conversations.list); `types` and `exclude_archived` filter."""
+    types = set((args.text("types") or "public_channel").split(","))
+    wanted = [
+        channel
+        for channel in workspace.channels.values()
+        if ("private_channel" if channel.is_private else "public_channel") in types
+        and not (channel.is_archived and args.flag("exclude_archived"))
+        and not channel.is_im
+    ]
+    limit = max(1, min(args.integer("limit", 100), 1000))
+    start = _decode_cursor(args.text("cursor"))
+    more = start + limit < len(wanted)
+    return {
+        "channels": [channel_json(c) for c in wanted[start : start + limit]],
+        "response_metadata": {"next_cursor": _encode_cursor(start + limit) if more else ""},
+    }
 
 
 def members(workspace: SlackWorkspace, args: Args) -> Json:

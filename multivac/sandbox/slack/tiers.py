@@ -24,6 +24,7 @@ TIERS: dict[str, Limit] = {
     "conversations.invite": TIER_3,
     "conversations.info": TIER_3,
     "conversations.members": TIER_3,
+    "conversations.list": TIER_2,
     "bookmarks.add": TIER_2,
     "pins.add": TIER_2,
     "reactions.add": TIER_3,
