@@ -23,6 +23,7 @@ from multivac.settings import JiraSettings
 
 SERVICE = "jira"
 USER_SEARCH_PAGE = 50
+ISSUE_FIELDS = "summary,status,assignee,priority,labels"
 
 
 def _retry_after(response: requests.Response | None) -> float:
@@ -69,7 +70,13 @@ def _issue(client: JIRA, key: str, fields: Mapping[str, Any] | None = None) -> I
         status=status.get("name"),
         assignee_account_id=assignee.get("accountId"),
         priority=priority.get("name"),
+        labels=tuple(str(label) for label in fields.get("labels") or ()),
     )
+
+
+def jql_string(value: str) -> str:
+    """`value` as a quoted JQL string: safe whatever characters it holds."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class JiraTracker:
@@ -140,6 +147,17 @@ class JiraTracker:
             created = client.create_issue(fields=fields, prefetch=False)
         return _issue(client, str(created.key), fields)
 
+    def find_issue_by_label(self, *, project: str, label: str) -> Issue | None:
+        """One search. On Jira Cloud `search_issues` calls `search/jql` (the older `search` is
+        gone there); the first search on a client also reads `field` once, to map JQL names."""
+        jql = (
+            f"project = {jql_string(project)} AND labels = {jql_string(label)} ORDER BY created ASC"
+        )
+        client = self.client
+        with jira_errors():
+            found = client.search_issues(jql, maxResults=1, fields=ISSUE_FIELDS)
+        return next((_issue(client, str(i.key), i.raw.get("fields")) for i in found), None)
+
     def assign(self, *, key: str, account_id: str | None) -> None:
         # Not `JIRA.assign_issue`: that treats its argument as a user *search* term.
         self._send("PUT", f"issue/{key}/assignee", {"accountId": account_id})
@@ -188,7 +206,7 @@ class JiraTracker:
     def get_issue(self, *, key: str) -> Issue:
         client = self.client
         with jira_errors():
-            found = client.issue(key, fields="summary,status,assignee,priority")
+            found = client.issue(key, fields=ISSUE_FIELDS)
         return _issue(client, str(found.key), found.raw.get("fields"))
 
 

@@ -59,6 +59,22 @@ class RefusedInvite:
     reason: str
 
 
+@dataclass(frozen=True)
+class MessageMetadata:
+    """Data for machines carried by a message (Slack's message metadata): how a retried step
+    recognises the message an earlier attempt already posted (see `Chat.find_message`)."""
+
+    event_type: str  # e.g. "multivac_incident_summary"
+    payload: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    id: str
+    title: str
+    link: str
+
+
 class Chat(Protocol):
     def whoami(self) -> ChatIdentity: ...
 
@@ -84,12 +100,39 @@ class Chat(Protocol):
 
     def set_purpose(self, *, channel_id: str, purpose: str) -> None: ...
 
-    def add_bookmark(self, *, channel_id: str, title: str, link: str) -> None: ...
+    def add_bookmark(self, *, channel_id: str, title: str, link: str) -> None:
+        """Not idempotent: look through `bookmarks` first (e.g. by link) when retrying."""
+        ...
+
+    def bookmarks(self, *, channel_id: str) -> list[Bookmark]:
+        """The channel's bookmarks, oldest first."""
+        ...
 
     def post_message(
-        self, *, channel_id: str, text: str, blocks: Sequence[Block] | None = None
+        self,
+        *,
+        channel_id: str,
+        text: str,
+        blocks: Sequence[Block] | None = None,
+        metadata: MessageMetadata | None = None,
     ) -> str:
-        """Post a message; returns its `ts`, the id later calls use to update or react to it."""
+        """Post a message; returns its `ts`, the id later calls use to update or react to it.
+
+        Not idempotent. Give it `metadata` naming what it is for so that a retry can find it
+        with `find_message` instead of posting it twice.
+        """
+        ...
+
+    def find_message(
+        self, *, channel_id: str, event_type: str, key: str, value: str, limit: int = 100
+    ) -> str | None:
+        """The `ts` of the newest message posted with metadata of `event_type` whose payload
+        has `key` equal to `value`, or None.
+
+        Looks only at the newest `limit` top-level messages (one history call; Slack allows
+        up to 999), so call it for messages a step posts early in a channel's life. Needs the
+        bot in the channel (`Rejected` "not_in_channel" otherwise); archived channels work.
+        """
         ...
 
     def update_message(
@@ -248,6 +291,7 @@ class Issue:
     status: str | None = None
     assignee_account_id: str | None = None
     priority: str | None = None
+    labels: tuple[str, ...] = ()
 
 
 class Tracker(Protocol):
@@ -266,7 +310,21 @@ class Tracker(Protocol):
         priority: str | None = None,
         labels: Sequence[str] = (),
     ) -> Issue:
-        """Create an issue in one call, assignee included. Not idempotent: callers store the key."""
+        """Create an issue in one call, assignee and labels included.
+
+        Not idempotent: callers store the key, and give the issue a label unique to the incident
+        so that a retry can first look for it with `find_issue_by_label`.
+        """
+        ...
+
+    def find_issue_by_label(self, *, project: str, label: str) -> Issue | None:
+        """The oldest issue in `project` labelled `label`, or None. `Rejected` for an unknown
+        project.
+
+        Jira Cloud's search is eventually consistent: an issue created seconds ago may not be
+        found yet. A retry that comes a while after a timed-out create is safe; two attempts
+        racing each other are not, so one step must own the creation (a claim in the store).
+        """
         ...
 
     def assign(self, *, key: str, account_id: str | None) -> None:

@@ -1,65 +1,35 @@
-"""`Chat` over slack_sdk's `WebClient`, and the one place Slack errors become typed errors."""
+"""`Chat` over slack_sdk's `WebClient`; Slack's errors are mapped in `slack_errors`."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from http.client import HTTPException
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-from multivac.integrations.errors import (
-    IntegrationError,
-    NameTaken,
-    NotFound,
-    RateLimited,
-    Rejected,
-    Transient,
-    TriggerExpired,
-)
 from multivac.integrations.ports import (
     INVITE_BATCH_SIZE,
     Block,
+    Bookmark,
     Channel,
     Chat,
     ChatIdentity,
     ChatUser,
+    MessageMetadata,
     RefusedInvite,
     View,
 )
+from multivac.integrations.slack_errors import error_code, map_slack_error, slack_errors
 from multivac.settings import SlackSettings
 
-SERVICE = "slack"
-PAGE_SIZE = 200  # Slack's recommended maximum for cursor-paginated methods
+__all__ = ["SlackChat", "build_chat", "map_slack_error", "slack_errors"]
 
-_NOT_FOUND = frozenset(
-    {
-        "channel_not_found",
-        "user_not_found",
-        "users_not_found",
-        "message_not_found",
-        "no_such_subteam",
-        "subteam_not_found",
-        "not_found",
-        "view_not_found",
-        "bookmark_not_found",
-    }
-)
-_TRANSIENT = frozenset({"fatal_error", "internal_error", "service_unavailable", "request_timeout"})
-_RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
-_TRIGGER = frozenset(
-    {
-        "expired_trigger_id",
-        "trigger_expired",
-        "exchanged_trigger_id",
-        "trigger_exchanged",
-        "invalid_trigger_id",
-    }
-)
+PAGE_SIZE = 200  # Slack's recommended maximum for cursor-paginated methods
+HISTORY_MAX = 999  # conversations.history's largest `limit`
+
 # Invite errors about one user rather than the channel: they never fail the other invitees.
 _PER_USER_INVITE = frozenset(
     {
@@ -76,95 +46,6 @@ _PER_USER_INVITE = frozenset(
     }
 )
 _INVITE_SUCCESS = frozenset({"already_in_channel", "cant_invite_self"})
-
-_AUTH = "Slack refused Multivac's bot token; check MULTIVAC_SLACK__BOT_TOKEN."
-_NAME_RULES = (
-    "Channel names may only contain lowercase letters, numbers, hyphens and underscores, "
-    "and must be 80 characters or fewer."
-)
-_MESSAGES: Mapping[str, str] = {
-    "name_taken": "A channel with that name already exists.",
-    "invalid_name": _NAME_RULES,
-    "invalid_name_specials": _NAME_RULES,
-    "invalid_name_maxlength": _NAME_RULES,
-    "invalid_name_punctuation": "A channel name cannot be made of punctuation only.",
-    "invalid_name_required": "A channel name is required.",
-    "too_long": "That text is too long for Slack (topics and purposes take 250 characters).",
-    "msg_too_long": "That message is too long for Slack.",
-    "is_archived": "The channel is archived.",
-    "not_in_channel": "Multivac is not a member of that channel.",
-    "user_not_in_channel": "That person is not a member of the channel.",
-    "restricted_action": "The workspace's settings do not allow Multivac to do that.",
-    "invalid_blocks": "Slack could not read the message layout (blocks).",
-    "view_too_large": "The form is too large for Slack.",
-    "invalid_link": "Bookmarks need a link starting with http:// or https://.",
-    "too_many_bookmarks": "The channel has as many bookmarks as Slack allows.",
-    "cant_archive_general": "The workspace's general channel cannot be archived.",
-    "invalid_auth": _AUTH,
-    "not_authed": _AUTH,
-    "account_inactive": _AUTH,
-    "token_revoked": _AUTH,
-    "token_expired": _AUTH,
-    "expired_trigger_id": "That button or command is too old; please try again.",
-    "trigger_expired": "That button or command is too old; please try again.",
-    "exchanged_trigger_id": "That button or command was already used; please try again.",
-    "trigger_exchanged": "That button or command was already used; please try again.",
-    "invalid_trigger_id": "Slack did not recognise that interaction; please try again.",
-}
-
-
-def _code(error: SlackApiError) -> str:
-    data = error.response.data
-    code = data.get("error") if isinstance(data, dict) else None
-    return str(code or f"http_{error.response.status_code}")
-
-
-def _retry_after(headers: Mapping[str, Any]) -> float:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return max(1.0, float(value[0] if isinstance(value, list) else value))
-            except (TypeError, ValueError):
-                break
-    return 1.0
-
-
-def map_slack_error(error: SlackApiError) -> IntegrationError:
-    """The typed error for a failed Web API call (an HTTP error or an `ok: false` body)."""
-    status = error.response.status_code
-    code = _code(error)
-    if status == 429 or code in _RATE_LIMITED:
-        return RateLimited(SERVICE, _retry_after(error.response.headers))
-    if status >= 500 or code in _TRANSIENT:
-        return Transient(SERVICE, f"Slack had a problem ({code}); try again shortly.")
-    if code in _NOT_FOUND:
-        return NotFound(SERVICE, f"Slack could not find it ({code}).", code=code)
-    return _refusal(error, code)
-
-
-def _refusal(error: SlackApiError, code: str) -> Rejected:
-    if code == "missing_scope":
-        needed = error.response.get("needed") if isinstance(error.response.data, dict) else None
-        return Rejected(SERVICE, code, f"The Slack app lacks the permission {needed or '?'}.")
-    message = _MESSAGES.get(code, f"Slack refused the request ({code}).")
-    if code == "name_taken":
-        return NameTaken(SERVICE, code, message)
-    if code in _TRIGGER:
-        return TriggerExpired(SERVICE, code, message)
-    return Rejected(SERVICE, code, message)
-
-
-@contextmanager
-def slack_errors(*, success: Collection[str] = ()) -> Iterator[None]:
-    """Translate anything slack_sdk raises into typed errors; codes in `success` are swallowed."""
-    try:
-        yield
-    except SlackApiError as error:
-        if _code(error) in success:
-            return
-        raise map_slack_error(error) from error
-    except (OSError, HTTPException) as error:  # urllib: URLError, timeouts, resets
-        raise Transient(SERVICE, f"could not reach Slack ({error})") from error
 
 
 def _channel(raw: Mapping[str, Any]) -> Channel:
@@ -191,6 +72,18 @@ def _refusals(details: Sequence[Mapping[str, Any]]) -> list[RefusedInvite]:
 
 def _blocks(blocks: Sequence[Block] | None) -> list[dict[str, Any]] | None:
     return [dict(block) for block in blocks] if blocks else None
+
+
+def _metadata(metadata: MessageMetadata | None) -> dict[str, Any] | None:
+    if metadata is None:
+        return None
+    return {"event_type": metadata.event_type, "event_payload": dict(metadata.payload)}
+
+
+def _carries(message: Mapping[str, Any], event_type: str, key: str, value: str) -> bool:
+    metadata: Mapping[str, Any] = message.get("metadata") or {}
+    payload: Mapping[str, Any] = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == event_type and str(payload.get(key)) == value
 
 
 def _next_cursor(response: Any) -> str | None:
@@ -261,7 +154,7 @@ class SlackChat:
                     channel=channel_id, users=batch, force=True
                 )
             except SlackApiError as error:
-                code, data = _code(error), error.response.data
+                code, data = error_code(error), error.response.data
                 if isinstance(data, dict) and data.get("errors"):
                     return _refusals(data["errors"])
                 if code == "already_in_channel":  # with `force`, the whole batch was handled
@@ -285,14 +178,45 @@ class SlackChat:
         with slack_errors():
             self._client.bookmarks_add(channel_id=channel_id, title=title, type="link", link=link)
 
+    def bookmarks(self, *, channel_id: str) -> list[Bookmark]:
+        with slack_errors():
+            response = self._client.bookmarks_list(channel_id=channel_id)
+        return [
+            Bookmark(id=str(raw["id"]), title=str(raw.get("title", "")), link=str(raw.get("link")))
+            for raw in response.get("bookmarks") or []
+        ]
+
     def post_message(
-        self, *, channel_id: str, text: str, blocks: Sequence[Block] | None = None
+        self,
+        *,
+        channel_id: str,
+        text: str,
+        blocks: Sequence[Block] | None = None,
+        metadata: MessageMetadata | None = None,
     ) -> str:
         with slack_errors():
             response = self._client.chat_postMessage(
-                channel=channel_id, text=text, blocks=_blocks(blocks)
+                channel=channel_id, text=text, blocks=_blocks(blocks), metadata=_metadata(metadata)
             )
         return str(response["ts"])
+
+    def find_message(
+        self, *, channel_id: str, event_type: str, key: str, value: str, limit: int = 100
+    ) -> str | None:
+        """One conversations.history call (Tier 3) over the newest `limit` messages (999 at
+        most); Slack only returns metadata when asked with `include_all_metadata`."""
+        with slack_errors():
+            response = self._client.conversations_history(
+                channel=channel_id, limit=max(1, min(limit, HISTORY_MAX)), include_all_metadata=True
+            )
+        return next(
+            (
+                str(message["ts"])
+                for message in response.get("messages") or []
+                if _carries(message, event_type, key, value)
+            ),
+            None,
+        )
 
     def update_message(
         self, *, channel_id: str, ts: str, text: str, blocks: Sequence[Block] | None = None

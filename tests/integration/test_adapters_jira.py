@@ -115,6 +115,58 @@ def test_an_issue_in_an_unknown_project_is_rejected(tracker: Tracker) -> None:
         _open_issue(tracker, project="NOPE")
 
 
+def test_an_issue_is_found_again_by_its_label(tracker: Tracker) -> None:
+    _open_issue(tracker, labels=("multivac", "pagerduty-Q2XYZ"))
+    created = tracker.create_issue(
+        project=PROJECT,
+        issue_type="Incident",
+        summary="Bank feeds delayed",
+        description="PagerDuty incident Q1ABC",
+        assignee_account_id=LEAD.jira_account_id,
+        labels=("multivac", "pagerduty-Q1ABC"),
+    )
+    assert created.labels == ("multivac", "pagerduty-Q1ABC")
+
+    found = tracker.find_issue_by_label(project=PROJECT, label="pagerduty-Q1ABC")
+
+    assert found is not None
+    assert (found.key, found.url, found.summary, found.assignee_account_id, found.labels) == (
+        created.key,
+        created.url,
+        "Bank feeds delayed",
+        LEAD.jira_account_id,
+        ("multivac", "pagerduty-Q1ABC"),
+    )
+    assert found.status
+    assert tracker.get_issue(key=created.key).labels == ("multivac", "pagerduty-Q1ABC")
+    assert tracker.find_issue_by_label(project=PROJECT, label="pagerduty-Q3NONE") is None
+
+
+def test_the_oldest_of_two_labelled_issues_is_found(tracker: Tracker) -> None:
+    first = _open_issue(tracker, labels=("pagerduty-Q1ABC",))
+    _open_issue(tracker, labels=("pagerduty-Q1ABC",))
+    found = tracker.find_issue_by_label(project=PROJECT, label="pagerduty-Q1ABC")
+    assert found is not None and found.key == first
+
+
+def test_a_label_with_quotes_is_searched_for_exactly(tracker: Tracker) -> None:
+    odd = 'pagerduty-"Q1"\\x'
+    key = _open_issue(tracker, labels=(odd,))
+    _open_issue(tracker, labels=("pagerduty-Q1",))
+    found = tracker.find_issue_by_label(project=PROJECT, label=odd)
+    assert found is not None and found.key == key
+
+
+def test_labels_with_spaces_and_searches_of_unknown_projects_are_rejected(
+    tracker: Tracker,
+) -> None:
+    with pytest.raises(Rejected):
+        _open_issue(tracker, labels=("pagerduty Q1ABC",))
+    with pytest.raises(Rejected) as rejected:
+        tracker.find_issue_by_label(project="NOPE", label="pagerduty-Q1ABC")
+    assert rejected.value.code == "400"
+
+
 def test_an_issue_is_reassigned_by_account_id(tracker: Tracker) -> None:
     key = _open_issue(tracker, assignee_account_id=LEAD.jira_account_id)
     tracker.assign(key=key, account_id=ENGINEER.jira_account_id)
@@ -169,6 +221,17 @@ def test_creating_an_assigned_issue_is_one_request(sandbox: RunningSandbox) -> N
     sandbox.sandbox.traffic.log.clear()
     _open_issue(tracker, assignee_account_id=LEAD.jira_account_id, priority="High")
     assert _operations(sandbox) == ["POST /issue"]
+
+
+@pytest.mark.integration
+def test_finding_by_label_is_one_search_jql_call(sandbox: RunningSandbox) -> None:
+    tracker = build_tracker(settings_for(sandbox.jira_url))
+    key = _open_issue(tracker, labels=("pagerduty-Q1ABC",))
+    tracker.find_issue_by_label(project=PROJECT, label="pagerduty-Q1ABC")  # reads `field` once
+    sandbox.sandbox.traffic.log.clear()
+    found = tracker.find_issue_by_label(project=PROJECT, label="pagerduty-Q1ABC")
+    assert found is not None and found.key == key
+    assert _operations(sandbox) == ["GET /search/jql"]
 
 
 @pytest.mark.integration

@@ -22,7 +22,13 @@ from multivac.integrations.errors import (
     TriggerExpired,
 )
 from multivac.integrations.fakes import FakeChat
-from multivac.integrations.ports import Chat, ChatIdentity, ChatUser, RefusedInvite
+from multivac.integrations.ports import (
+    Chat,
+    ChatIdentity,
+    ChatUser,
+    MessageMetadata,
+    RefusedInvite,
+)
 from multivac.integrations.slack import build_chat
 from multivac.sandbox import credentials, seed
 from multivac.sandbox.server import RunningSandbox
@@ -174,6 +180,65 @@ def test_a_bookmark_needs_a_web_link(chat: Chat, channel_id: str) -> None:
     assert rejected.value.code == "invalid_link"
 
 
+def test_bookmarks_are_listed_in_the_order_they_were_added(chat: Chat, channel_id: str) -> None:
+    chat.add_bookmark(channel_id=channel_id, title="Jira INC-1", link="https://jira.example/INC-1")
+    chat.add_bookmark(channel_id=channel_id, title="PagerDuty", link="https://pd.example/Q1")
+    listed = chat.bookmarks(channel_id=channel_id)
+    assert [(b.title, b.link) for b in listed] == [
+        ("Jira INC-1", "https://jira.example/INC-1"),
+        ("PagerDuty", "https://pd.example/Q1"),
+    ]
+    assert len({b.id for b in listed}) == 2 and all(b.id for b in listed)
+    with pytest.raises(NotFound):
+        chat.bookmarks(channel_id="C0DOESNOTEXIST")
+
+
+def _summary(incident: str) -> MessageMetadata:
+    return MessageMetadata("multivac_incident_summary", {"incident": incident})
+
+
+def test_a_message_posted_with_metadata_is_found_again(chat: Chat, channel_id: str) -> None:
+    chat.post_message(channel_id=channel_id, text="Other", metadata=_summary("Q2XYZ"))
+    summary = chat.post_message(channel_id=channel_id, text="Summary", metadata=_summary("Q1ABC"))
+    chat.post_message(channel_id=channel_id, text="No metadata")
+
+    def find(event_type: str, key: str, value: str) -> str | None:
+        return chat.find_message(channel_id=channel_id, event_type=event_type, key=key, value=value)
+
+    assert find("multivac_incident_summary", "incident", "Q1ABC") == summary
+    assert find("multivac_incident_summary", "incident", "Q3NONE") is None
+    assert find("multivac_status_update", "incident", "Q1ABC") is None
+    assert find("multivac_incident_summary", "service", "Q1ABC") is None
+
+
+def test_the_newest_of_two_matching_messages_is_found(chat: Chat, channel_id: str) -> None:
+    chat.post_message(channel_id=channel_id, text="Summary", metadata=_summary("Q1ABC"))
+    again = chat.post_message(channel_id=channel_id, text="Summary", metadata=_summary("Q1ABC"))
+    found = chat.find_message(
+        channel_id=channel_id, event_type="multivac_incident_summary", key="incident", value="Q1ABC"
+    )
+    assert found == again
+
+
+def test_find_message_looks_only_at_the_newest_messages(chat: Chat, channel_id: str) -> None:
+    summary = chat.post_message(channel_id=channel_id, text="Summary", metadata=_summary("Q1ABC"))
+    chat.post_message(channel_id=channel_id, text="Later")
+    args = {"event_type": "multivac_incident_summary", "key": "incident", "value": "Q1ABC"}
+    assert chat.find_message(channel_id=channel_id, limit=1, **args) is None
+    assert chat.find_message(channel_id=channel_id, limit=2, **args) == summary
+
+
+def test_messages_are_found_in_an_archived_channel_but_not_an_unknown_one(
+    chat: Chat, channel_id: str
+) -> None:
+    summary = chat.post_message(channel_id=channel_id, text="Summary", metadata=_summary("Q1ABC"))
+    chat.archive(channel_id=channel_id)
+    args = {"event_type": "multivac_incident_summary", "key": "incident", "value": "Q1ABC"}
+    assert chat.find_message(channel_id=channel_id, **args) == summary
+    with pytest.raises(NotFound):
+        chat.find_message(channel_id="C0DOESNOTEXIST", **args)
+
+
 def test_archive_and_unarchive_can_each_run_twice(chat: Chat, channel_id: str) -> None:
     chat.archive(channel_id=channel_id)
     chat.archive(channel_id=channel_id)
@@ -234,6 +299,20 @@ def test_inviting_150_people_takes_two_calls(sandbox: RunningSandbox, slack: Cha
     assert sandbox.sandbox.traffic.log.count("slack", "conversations.invite") == 2
     assert {r.user_id for r in refused} == set(unknown)
     assert set(known) <= set(slack.channel_members(channel_id=channel.id))
+
+
+@pytest.mark.integration
+def test_finding_a_message_is_one_history_call(sandbox: RunningSandbox, slack: Chat) -> None:
+    channel = slack.create_channel(name="inc-find-once")
+    summary = slack.post_message(channel_id=channel.id, text="Summary", metadata=_summary("Q1"))
+    sandbox.sandbox.traffic.log.clear()
+    found = slack.find_message(
+        channel_id=channel.id, event_type="multivac_incident_summary", key="incident", value="Q1"
+    )
+    assert found == summary
+    assert [e.operation for e in sandbox.sandbox.traffic.log.entries("slack")] == [
+        "conversations.history"
+    ]
 
 
 @pytest.mark.integration

@@ -13,15 +13,18 @@ from multivac.integrations.fakes.recorder import Recorder
 from multivac.integrations.ports import (
     INVITE_BATCH_SIZE,
     Block,
+    Bookmark,
     Channel,
     ChatIdentity,
     ChatUser,
+    MessageMetadata,
     RefusedInvite,
     View,
 )
 
 _CHANNEL_NAME = re.compile(r"[a-z0-9_-]+")
 _TEXT_LIMIT = 250
+HISTORY_MAX = 999
 BOT = ChatIdentity(user_id="U0BOT", team_id="T0FAKE", bot_id="B0BOT")
 
 
@@ -31,6 +34,7 @@ class FakeMessage:
     ts: str
     text: str
     blocks: list[Block] | None
+    metadata: MessageMetadata | None = None
     reactions: set[str] = field(default_factory=set)
     pinned: bool = False
 
@@ -51,7 +55,7 @@ class FakeChat(Recorder):
         self.usergroups = {k: list(v) for k, v in (usergroups or {}).items()}
         self.channels: dict[str, Channel] = {}
         self.members: dict[str, set[str]] = {}
-        self.bookmarks: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.channel_bookmarks: dict[str, list[Bookmark]] = defaultdict(list)
         self.messages: dict[tuple[str, str], FakeMessage] = {}
         self.ephemerals: list[tuple[str, str, str]] = []  # channel, user, text
         self.views: dict[str, View] = {}
@@ -128,16 +132,55 @@ class FakeChat(Recorder):
         self._channel(channel_id, writable=True)
         if not link.startswith(("http://", "https://")):
             raise Rejected(self.service, "invalid_link", "Bookmarks need an http(s) link.")
-        self.bookmarks[channel_id].append((title, link))
+        bookmark = Bookmark(id=f"Bk{next(self._ids):09d}", title=title, link=link)
+        self.channel_bookmarks[channel_id].append(bookmark)
+
+    def bookmarks(self, *, channel_id: str) -> list[Bookmark]:
+        self._record("bookmarks", channel_id=channel_id)
+        self._channel(channel_id)
+        return list(self.channel_bookmarks[channel_id])
 
     def post_message(
-        self, *, channel_id: str, text: str, blocks: Sequence[Block] | None = None
+        self,
+        *,
+        channel_id: str,
+        text: str,
+        blocks: Sequence[Block] | None = None,
+        metadata: MessageMetadata | None = None,
     ) -> str:
-        self._record("post_message", channel_id=channel_id, text=text, blocks=blocks)
+        self._record(
+            "post_message", channel_id=channel_id, text=text, blocks=blocks, metadata=metadata
+        )
         self._channel(channel_id, writable=True)
+        if metadata is not None and not metadata.event_type:
+            raise Rejected(self.service, "invalid_metadata_schema", "Metadata needs an event type.")
         ts = f"1700000000.{next(self._ids):06d}"
-        self.messages[(channel_id, ts)] = FakeMessage(channel_id, ts, text, _copy(blocks))
+        message = FakeMessage(channel_id, ts, text, _copy(blocks), metadata)
+        self.messages[(channel_id, ts)] = message
         return ts
+
+    def find_message(
+        self, *, channel_id: str, event_type: str, key: str, value: str, limit: int = 100
+    ) -> str | None:
+        self._record(
+            "find_message",
+            channel_id=channel_id,
+            event_type=event_type,
+            key=key,
+            value=value,
+            limit=limit,
+        )
+        self._channel(channel_id)
+        posted = sorted(
+            (m for m in self.messages.values() if m.channel_id == channel_id),
+            key=lambda m: m.ts,
+            reverse=True,
+        )
+        for message in posted[: max(1, min(limit, HISTORY_MAX))]:
+            data = message.metadata
+            if data and data.event_type == event_type and data.payload.get(key) == value:
+                return message.ts
+        return None
 
     def update_message(
         self, *, channel_id: str, ts: str, text: str, blocks: Sequence[Block] | None = None

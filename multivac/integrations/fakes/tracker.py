@@ -69,6 +69,7 @@ class FakeTracker(Recorder):
             status=issue.status,
             assignee_account_id=issue.assignee_account_id,
             priority=issue.priority,
+            labels=issue.labels,
         )
 
     def find_account_id(self, *, email: str) -> str | None:
@@ -101,6 +102,9 @@ class FakeTracker(Recorder):
         if not summary.strip():
             raise Rejected(self.service, "400", "You must specify a summary of the issue.")
         self._check(account_id=assignee_account_id, priority=priority)
+        for label in labels:
+            if not label or any(c.isspace() for c in label):
+                raise Rejected(self.service, "400", f"The label '{label}' contains spaces.")
         key = f"{project}-{next(self._numbers)}"
         self.issues[key] = FakeIssue(
             key,
@@ -114,6 +118,15 @@ class FakeTracker(Recorder):
             tuple(labels),
         )
         return self._view(self.issues[key])
+
+    def find_issue_by_label(self, *, project: str, label: str) -> Issue | None:
+        """Always up to date, unlike Jira Cloud's search (see the port)."""
+        self._record("find_issue_by_label", project=project, label=label)
+        if project not in self.projects:
+            message = f"The value '{project}' does not exist for the field 'project'."
+            raise Rejected(self.service, "400", message)
+        found = (i for i in self.issues.values() if i.project == project and label in i.labels)
+        return next((self._view(issue) for issue in found), None)
 
     def assign(self, *, key: str, account_id: str | None) -> None:
         self._record("assign", key=key, account_id=account_id)

@@ -1,20 +1,22 @@
-"""conversations.* methods: creating, inviting to, describing and archiving channels."""
+"""conversations.* methods: creating, inviting to, describing, reading and archiving channels."""
 
 from __future__ import annotations
 
 import base64
 import re
 import time
+from decimal import Decimal, InvalidOperation
 
 from multivac.sandbox import seed
 from multivac.sandbox.slack.args import Args
-from multivac.sandbox.slack.render import channel_json
-from multivac.sandbox.slack.state import Channel, Json, SlackError, SlackWorkspace
+from multivac.sandbox.slack.render import channel_json, message_json
+from multivac.sandbox.slack.state import Channel, Json, Message, SlackError, SlackWorkspace
 
 BOT = seed.SLACK_BOT_USER_ID
 NAME_MAX = 80
 TOPIC_MAX = 250
 INVITE_MAX = 100
+HISTORY_MAX = 999
 _NAME = re.compile(r"[a-z0-9_-]+")
 
 
@@ -146,6 +148,55 @@ def members(workspace: SlackWorkspace, args: Args) -> Json:
     more = start + limit < len(channel.members)
     cursor = _encode_cursor(start + limit) if more else ""
     return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+
+def history(workspace: SlackWorkspace, args: Args) -> Json:
+    """Top-level messages (and thread parents), newest first, one page at a time.
+
+    Metadata appears only with `include_all_metadata`. The bot must be in the channel
+    (`not_in_channel`); archived channels can still be read.
+    """
+    channel = workspace.channel(args.text("channel"))
+    if BOT not in channel.members:
+        raise SlackError("not_in_channel")
+    wanted = _in_window(channel.messages, args)
+    limit = max(1, min(args.integer("limit", 100), HISTORY_MAX))
+    start = _decode_cursor(args.text("cursor"))
+    more = start + limit < len(wanted)
+    metadata = args.flag("include_all_metadata")
+    body: Json = {
+        "messages": [message_json(m, metadata=metadata) for m in wanted[start : start + limit]],
+        "has_more": more,
+        "pin_count": len(channel.pins),
+        "channel_actions_ts": None,
+        "channel_actions_count": 0,
+    }
+    if more:
+        body["response_metadata"] = {"next_cursor": _encode_cursor(start + limit)}
+    return body
+
+
+def _in_window(messages: list[Message], args: Args) -> list[Message]:
+    """Between `oldest` and `latest` (exclusive unless `inclusive`), replies left out."""
+    oldest = _ts(args.text("oldest") or "0", "invalid_ts_oldest")
+    latest = _ts(args.text("latest"), "invalid_ts_latest") if args.text("latest") else None
+    inclusive = args.flag("inclusive")
+
+    def inside(message: Message) -> bool:
+        ts = Decimal(message.ts)
+        after = ts >= oldest if inclusive else ts > oldest
+        before = latest is None or (ts <= latest if inclusive else ts < latest)
+        return after and before
+
+    top_level = [m for m in messages if m.thread_ts in (None, m.ts)]
+    return sorted((m for m in top_level if inside(m)), key=lambda m: Decimal(m.ts), reverse=True)
+
+
+def _ts(value: str, error: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise SlackError(error) from None
 
 
 def _encode_cursor(offset: int) -> str:

@@ -1,4 +1,4 @@
-"""Methods about messages: chat.*, reactions.*, pins.add and bookmarks.add.
+"""Methods about messages: chat.*, reactions.*, pins.add and bookmarks.add / bookmarks.list.
 
 The reaction and pin operations take the acting user, so the actor reuses them when a person
 reacts or pins in the emulated Slack client.
@@ -7,6 +7,7 @@ reacts or pins in the emulated Slack client.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from multivac.sandbox import seed
 from multivac.sandbox.slack.args import Args
@@ -40,8 +41,25 @@ def post_message(workspace: SlackWorkspace, args: Args) -> Json:
     thread_ts = args.text("thread_ts") or None
     if thread_ts:
         channel.message(thread_ts)
-    message = workspace.post(channel, BOT, text, blocks, thread_ts)
-    return {"channel": channel.id, "ts": message.ts, "message": message_json(message)}
+    message = workspace.post(channel, BOT, text, blocks, thread_ts, metadata=_metadata(args))
+    return {
+        "channel": channel.id,
+        "ts": message.ts,
+        "message": message_json(message, metadata=True),
+    }
+
+
+def _metadata(args: Args) -> Json | None:
+    """`{"event_type": str, "event_payload": object}`, sent as a JSON object or a JSON string."""
+    value: Any = args.json("metadata", "invalid_metadata_format")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = value.get("event_type"), value.get("event_payload")
+    if not isinstance(event_type, str) or not event_type.strip() or not isinstance(payload, dict):
+        raise SlackError("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": payload}
 
 
 def _content(args: Args) -> tuple[str, list[Json]]:
@@ -157,3 +175,8 @@ def bookmarks_add(workspace: SlackWorkspace, args: Args) -> Json:
     )
     channel.bookmarks.append(bookmark)
     return {"bookmark": bookmark_json(bookmark, channel.id)}
+
+
+def bookmarks_list(workspace: SlackWorkspace, args: Args) -> Json:
+    channel = workspace.channel(args.text("channel_id"))
+    return {"bookmarks": [bookmark_json(b, channel.id) for b in channel.bookmarks]}

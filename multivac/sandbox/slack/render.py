@@ -77,7 +77,9 @@ def channel_json(channel: Channel, *, viewer: str = seed.SLACK_BOT_USER_ID) -> J
     }
 
 
-def message_json(message: Message) -> Json:
+def message_json(message: Message, *, metadata: bool = False) -> Json:
+    """The message as the Web API shows it; `metadata` only when asked for (history's
+    `include_all_metadata`, or the poster's own chat.postMessage answer)."""
     data: Json = {
         "type": "message",
         "user": message.user,
@@ -93,6 +95,8 @@ def message_json(message: Message) -> Json:
         data["thread_ts"] = message.thread_ts
     if message.edited:
         data["edited"] = dict(message.edited)
+    if metadata and message.metadata:
+        data["metadata"] = dict(message.metadata)
     if message.reactions:
         data["reactions"] = [
             {"name": r.name, "users": list(r.users), "count": len(r.users)}

@@ -69,6 +69,7 @@ class Message:
     thread_ts: str | None = None
     reactions: list[Reaction] = field(default_factory=list)
     edited: Json | None = None  # {"user", "ts"} once chat.update changed it
+    metadata: Json | None = None  # {"event_type", "event_payload"} as chat.postMessage got it
 
     def reaction(self, name: str) -> Reaction | None:
         return next((r for r in self.reactions if r.name == name), None)
@@ -282,9 +283,11 @@ class SlackWorkspace:
         text: str,
         blocks: list[Json],
         thread_ts: str | None = None,
+        *,
+        metadata: Json | None = None,
     ) -> Message:
         bot_id = seed.SLACK_BOT_ID if user == seed.SLACK_BOT_USER_ID else None
-        message = Message(self.next_ts(), user, text, blocks, bot_id, thread_ts)
+        message = Message(self.next_ts(), user, text, blocks, bot_id, thread_ts, metadata=metadata)
         channel.messages.append(message)
         return message
 

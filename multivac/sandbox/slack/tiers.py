@@ -25,7 +25,11 @@ TIERS: dict[str, Limit] = {
     "conversations.info": TIER_3,
     "conversations.members": TIER_3,
     "conversations.list": TIER_2,
+    # Tier 3 for internal apps like Multivac; since May 2025 new commercially distributed apps
+    # outside the Slack Marketplace get much lower limits here (docs.slack.dev rate limits).
+    "conversations.history": TIER_3,
     "bookmarks.add": TIER_2,
+    "bookmarks.list": TIER_3,
     "pins.add": TIER_2,
     "reactions.add": TIER_3,
     "reactions.remove": TIER_3,
