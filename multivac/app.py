@@ -8,17 +8,23 @@ from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from multivac.queueing import TaskQueue
 from multivac.runtime import Runtime
 from multivac.settings import Settings, SettingsError, load_settings
-from multivac.web import health
+from multivac.web import health, pagerduty
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> Flask:
-    """Build the web app. `runtime` may be shared with a Celery app in the same process (tests)."""
+def create_app(
+    settings: Settings, runtime: Runtime | None = None, queue: TaskQueue | None = None
+) -> Flask:
+    """Build the web app. `runtime` may be shared with a Celery app in the same process (tests);
+    `queue` is where handlers send work (the workers' queue unless a test gives its own)."""
     app = Flask("multivac")
     app.config["MAX_CONTENT_LENGTH"] = settings.web.max_body_bytes
     app.extensions["multivac"] = runtime or Runtime(settings)
+    app.extensions["multivac.queue"] = queue or TaskQueue(settings)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(pagerduty.blueprint)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app

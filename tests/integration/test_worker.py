@@ -9,10 +9,11 @@ import celery.contrib.testing.tasks  # noqa: F401 - registers `celery.ping` for 
 import pytest
 from celery.contrib.testing.worker import start_worker
 
+from multivac.queueing import QUEUE
 from multivac.sandbox.server import RunningSandbox
 from tests.support import sandbox_settings
 from workers import tasks
-from workers.celery_app import QUEUE, MultivacCelery, make_celery
+from workers.celery_app import MultivacCelery, make_celery
 
 pytestmark = pytest.mark.integration
 

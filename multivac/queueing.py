@@ -1,0 +1,61 @@
+"""How Multivac hands work to its Celery workers: configuration and sending tasks by name.
+
+The web app only ever *sends* tasks, by name, so it needs neither the worker code nor the Celery
+app the workers run; both sides share this configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from multivac.settings import Settings
+
+QUEUE = "multivac"
+
+PROCESS_PAGERDUTY_DELIVERY = "workers.tasks.process_pagerduty_delivery"
+RUN_WAR_ROOM_STEP = "workers.tasks.run_war_room_step"
+RECONCILE = "workers.tasks.reconcile"
+PROBE_INTEGRATIONS = "workers.tasks.probe_integrations"
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    visibility = {"visibility_timeout": settings.worker.visibility_timeout_seconds}
+    return {
+        "broker_url": settings.redis_url,
+        "result_backend": settings.redis_url,
+        "broker_transport_options": visibility,
+        "result_backend_transport_options": visibility,
+        "broker_connection_retry_on_startup": True,
+        "task_default_queue": QUEUE,
+        "task_routes": {"workers.tasks.*": {"queue": QUEUE}},
+        # A task is acknowledged only once done and re-queued if its worker dies: every task is
+        # idempotent, so running twice is safe and losing one is not.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_expires": 3600,
+        "timezone": "UTC",
+        "enable_utc": True,
+        "beat_schedule": {
+            "reconcile": {"task": RECONCILE, "schedule": settings.worker.reconcile_every_seconds},
+        },
+    }
+
+
+class TaskQueue:
+    """Sends tasks by name to the workers' queue; never runs them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._celery = Celery("multivac-sender", set_as_current=False)
+        self._celery.config_from_object(celery_config(settings))
+
+    def send(self, task_name: str, *args: object) -> None:
+        self._celery.send_task(task_name, args=list(args), queue=QUEUE, ignore_result=True)
+
+    def close(self) -> None:
+        self._celery.close()
