@@ -14,6 +14,7 @@ import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from multivac.incidents.war_room.context import Deps
 from multivac.integrations.jira import build_tracker
 from multivac.integrations.pagerduty import build_pager
 from multivac.integrations.ports import Chat, Pager, Tracker
@@ -49,6 +50,10 @@ class Runtime:
     @cached_property
     def tracker(self) -> Tracker:
         return build_tracker(self.settings.jira)
+
+    def deps(self) -> Deps:
+        """What war-room steps work with."""
+        return Deps(self.chat, self.pager, self.tracker, self.settings, self.sessions)
 
     def close(self) -> None:
         self.engine.dispose()

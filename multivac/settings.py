@@ -10,7 +10,8 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from string import Formatter
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -79,10 +80,72 @@ class WebSettings(BaseModel):
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
 
 
+CHANNEL_NAME_FIELDS = frozenset({"date", "number", "title", "service", "severity"})
+
+
+class DeclarationRules(BaseModel):
+    """Which PagerDuty incidents open a war room by themselves: any listed urgency OR priority,
+    on a listed service (an empty service list means every service)."""
+
+    urgencies: list[str] = ["high"]
+    priorities: list[str] = []
+    services: list[str] = []
+
+
+class ServiceRoute(BaseModel):
+    """Per-service routing; `service` is a PagerDuty service name or id."""
+
+    service: str
+    jira_project: str | None = None
+    jira_issue_type: str | None = None
+    invite_usergroups: list[str] = []  # Slack user group ids, e.g. the CX technical specialists
+    invite_emails: list[str] = []
+    private: bool = False
+
+
+class IncidentSettings(BaseModel):
+    channel_name_template: str = "inc-{date}-{number}-{title}"
+    auto_declare: DeclarationRules = DeclarationRules()
+    severity_by_priority: dict[str, str] = {
+        "P1": "SEV1",
+        "P2": "SEV2",
+        "P3": "SEV3",
+        "P4": "SEV4",
+        "P5": "SEV4",
+    }
+    severity_by_urgency: dict[str, str] = {"high": "SEV2", "low": "SEV4"}
+    lead_fallback: Literal["first_oncall", "none"] = "first_oncall"
+    invite_escalation_levels: int = Field(default=2, ge=1)  # on-calls at levels 1..N are invited
+    jira_priority_by_severity: dict[str, str] = {
+        "SEV1": "Highest",
+        "SEV2": "High",
+        "SEV3": "Medium",
+        "SEV4": "Low",
+    }
+    routes: list[ServiceRoute] = []
+    user_cache_ttl_seconds: int = Field(default=86400, ge=0)
+
+    @field_validator("channel_name_template")
+    @classmethod
+    def _known_fields(cls, template: str) -> str:
+        used = {name for _, name, _, _ in Formatter().parse(template) if name}
+        unknown = used - CHANNEL_NAME_FIELDS
+        if unknown:
+            allowed = ", ".join(sorted(CHANNEL_NAME_FIELDS))
+            raise ValueError(f"unknown field {sorted(unknown)[0]!r}; use {allowed}")
+        return template
+
+    def route_for(self, service_id: str, service_name: str) -> ServiceRoute:
+        wanted = {service_id.lower(), service_name.lower()}
+        found = (r for r in self.routes if r.service.lower() in wanted)
+        return next(found, ServiceRoute(service=service_name))
+
+
 class WorkerSettings(BaseModel):
     # Longer than the longest retry delay, so that Redis never redelivers a task still waiting.
     visibility_timeout_seconds: int = Field(default=7200, gt=0)
     max_retry_delay_seconds: int = Field(default=600, gt=0)
+    reconcile_every_seconds: float = Field(default=30.0, gt=0)
 
 
 class _MappingEnvSource(EnvSettingsSource):
@@ -113,6 +176,7 @@ class Settings(BaseSettings):
     jira: JiraSettings
     web: WebSettings = WebSettings()
     worker: WorkerSettings = WorkerSettings()
+    incidents: IncidentSettings = IncidentSettings()
 
 
 def _settings_class(toml_path: Path | None, environ: Mapping[str, str]) -> type[Settings]:

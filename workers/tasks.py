@@ -1,14 +1,26 @@
 """Celery tasks: each takes ids, loads what it needs from the runtime, calls the domain, returns.
 
-Tasks never import the Celery app; `self.app.runtime` is the process's `Runtime`.
+Tasks never import the Celery app; `self.app.runtime` is the process's `Runtime`. Every task is
+idempotent (its work is claimed in the database), so acks_late redelivery is safe.
 """
 
 from __future__ import annotations
 
+import socket
+import threading
+from datetime import UTC, datetime
+
 from celery import Task, shared_task
 
+from multivac import queueing
 from multivac.diagnostics import probe_integrations as probe
+from multivac.incidents import inbox
+from multivac.incidents.reconcile import stalled_work
+from multivac.incidents.retrying import backoff_seconds
+from multivac.incidents.war_room import flow
 from multivac.runtime import Runtime
+
+STEP_MAX_RETRIES = 10
 
 
 def runtime_of(task: Task) -> Runtime:
@@ -16,8 +28,61 @@ def runtime_of(task: Task) -> Runtime:
     return runtime
 
 
-@shared_task(bind=True, name="workers.tasks.probe_integrations")
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{threading.get_ident()}"
+
+
+def start_steps(task: Task, incident_id: int, steps: list[str]) -> None:
+    for step in steps:
+        task.app.send_task(queueing.RUN_WAR_ROOM_STEP, args=[incident_id, step])
+
+
+@shared_task(bind=True, name=queueing.PROBE_INTEGRATIONS)
 def probe_integrations(self: Task) -> dict[str, str]:
     """Check each vendor with one authenticated read; used by `multivac check-config --probe`."""
     runtime = runtime_of(self)
     return probe(runtime.chat, runtime.pager, runtime.tracker, runtime.settings.jira.email)
+
+
+@shared_task(bind=True, name=queueing.PROCESS_PAGERDUTY_DELIVERY, ignore_result=True)
+def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
+    """Take a recorded PagerDuty delivery into the incident record; start its war room if due."""
+    runtime = runtime_of(self)
+    intake = inbox.process_pagerduty_delivery(
+        runtime.sessions, runtime.settings.incidents, delivery_id, worker_name()
+    )
+    if intake is not None and intake.start_war_room and intake.incident_id is not None:
+        start_steps(self, intake.incident_id, flow.advance(runtime.deps(), intake.incident_id))
+
+
+@shared_task(
+    bind=True, name=queueing.RUN_WAR_ROOM_STEP, max_retries=STEP_MAX_RETRIES, ignore_result=True
+)
+def run_war_room_step(self: Task, incident_id: int, step: str) -> None:
+    """Run one step of the war-room graph, then start whatever it made ready."""
+    runtime = runtime_of(self)
+    deps = runtime.deps()
+    outcome = flow.run_step(
+        deps,
+        incident_id,
+        step,
+        worker_name(),
+        last_attempt=self.request.retries >= self.max_retries,
+    )
+    if outcome.advance and outcome.result != flow.Result.SKIPPED:
+        start_steps(self, incident_id, flow.advance(deps, incident_id))
+    if outcome.result == flow.Result.RETRY:
+        cap = runtime.settings.worker.max_retry_delay_seconds
+        delay = backoff_seconds(self.request.retries, outcome.retry_after, cap=cap)
+        raise self.retry(countdown=delay)
+
+
+@shared_task(bind=True, name=queueing.RECONCILE, ignore_result=True)
+def reconcile(self: Task) -> None:
+    """Re-drive deliveries and war-room steps that were recorded but never finished."""
+    runtime = runtime_of(self)
+    stalled = stalled_work(runtime.deps(), datetime.now(UTC))
+    for delivery_id in stalled.deliveries:
+        self.app.send_task(queueing.PROCESS_PAGERDUTY_DELIVERY, args=[delivery_id])
+    for incident_id, step in stalled.steps:
+        self.app.send_task(queueing.RUN_WAR_ROOM_STEP, args=[incident_id, step])

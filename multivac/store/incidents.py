@@ -35,6 +35,9 @@ class IncidentFields(TypedDict, total=False):
     lead_slack_id: str | None
     lead_pagerduty_id: str | None
     cx_liaison_slack_id: str | None
+    lead_name: str | None
+    pagerduty_url: str | None
+    war_room_started_at: datetime | None
     private: bool
     triggered_at: datetime | None
     acknowledged_at: datetime | None
@@ -158,5 +161,15 @@ def open_incidents(session: Session, *, limit: int | None = None) -> list[Incide
         .where(Incident.status != IncidentStatus.RESOLVED)
         .order_by(Incident.last_event_at.desc(), Incident.id.desc())
         .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+def war_rooms_since(session: Session, since: datetime) -> list[int]:
+    """Ids of incidents whose war room was started at or after `since`, oldest first."""
+    statement = (
+        select(Incident.id)
+        .where(Incident.war_room_started_at >= since)
+        .order_by(Incident.war_room_started_at)
     )
     return list(session.scalars(statement))

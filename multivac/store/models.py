@@ -163,6 +163,9 @@ class Incident(Base):
     lead_slack_id: Mapped[str | None] = mapped_column(String(32))
     lead_pagerduty_id: Mapped[str | None] = mapped_column(String(64))
     cx_liaison_slack_id: Mapped[str | None] = mapped_column(String(32))
+    lead_name: Mapped[str | None] = mapped_column(String(255))
+    pagerduty_url: Mapped[str | None] = mapped_column(Text)
+    war_room_started_at: Mapped[datetime | None]
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     triggered_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]

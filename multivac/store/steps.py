@@ -93,9 +93,15 @@ def complete_step(session: Session, incident_id: int, step: str, result: dict[st
     )
 
 
-def fail_step(session: Session, incident_id: int, step: str, error: str) -> bool:
+ABANDONED = {"abandoned": True}
+
+
+def fail_step(
+    session: Session, incident_id: int, step: str, error: str, *, abandoned: bool = False
+) -> bool:
     """Record that the claimed step failed; it becomes claimable again at once. A step already done
-    stays done (False is returned)."""
+    stays done (False is returned). `abandoned` marks a failure that no retry will follow (the
+    flow treats the step as settled)."""
     statement = (
         update(StepResult)
         .where(
@@ -103,10 +109,20 @@ def fail_step(session: Session, incident_id: int, step: str, error: str) -> bool
             StepResult.step == step,
             StepResult.status != StepStatus.DONE,
         )
-        .values(status=StepStatus.FAILED, error=error[:MAX_ERROR_LENGTH], finished_at=utcnow())
+        .values(
+            status=StepStatus.FAILED,
+            error=error[:MAX_ERROR_LENGTH],
+            finished_at=utcnow(),
+            result=ABANDONED if abandoned else None,
+        )
         .execution_options(synchronize_session="fetch")
     )
     return rows_updated(session, statement) == 1
+
+
+def step_rows(session: Session, incident_id: int) -> list[StepResult]:
+    """Every started step of the incident, whatever its state."""
+    return list(session.scalars(select(StepResult).where(StepResult.incident_id == incident_id)))
 
 
 def step_result(session: Session, incident_id: int, step: str) -> dict[str, Any] | None:

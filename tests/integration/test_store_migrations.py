@@ -8,6 +8,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -28,20 +29,28 @@ def schema_differences(url: str) -> list[Any]:
         engine.dispose()
 
 
+def head_revision(database_url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+
+
+def test_head_is_the_latest_numbered_revision(empty_database_url: str) -> None:
+    assert head_revision(empty_database_url) == "0002"
+
+
 def test_upgrade_from_empty_builds_exactly_the_models(empty_database_url: str) -> None:
     assert current(empty_database_url) is None
     assert schema_differences(empty_database_url), "the comparison must see a missing schema"
 
     upgrade(empty_database_url)
 
-    assert current(empty_database_url) == "0001"
+    assert current(empty_database_url) == head_revision(empty_database_url)
     assert schema_differences(empty_database_url) == []
 
 
 def test_upgrade_is_idempotent_and_downgrade_removes_everything(empty_database_url: str) -> None:
     upgrade(empty_database_url)
     upgrade(empty_database_url)
-    assert current(empty_database_url) == "0001"
+    assert current(empty_database_url) == head_revision(empty_database_url)
 
     command.downgrade(alembic_config(empty_database_url), "base")
 

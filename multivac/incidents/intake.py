@@ -1,0 +1,104 @@
+"""A PagerDuty event, turned into Multivac's incident record and, when the rules say so, a war room.
+
+Every incident event (triggered, acknowledged, ...) carries the whole incident, so whichever of
+them arrives first records the incident; the war room is started exactly once, by the first
+event that finds the incident qualifying (`war_room_started_at` is claimed atomically).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from multivac.incidents.pagerduty_events import IncidentFacts, PagerDutyEvent
+from multivac.incidents.rules import qualifies, severity_for
+from multivac.settings import IncidentSettings
+from multivac.store.incidents import (
+    IncidentFields,
+    get_or_create_incident_for_pagerduty,
+    incident_by_pagerduty_id,
+    update_incident,
+)
+from multivac.store.models import Incident, IncidentStatus
+from multivac.store.timeline import add_timeline
+
+STATUSES = {status.value: status for status in IncidentStatus}
+
+
+@dataclass(frozen=True)
+class Intake:
+    incident_id: int | None
+    start_war_room: bool
+
+
+def take_pagerduty_event(
+    session: Session, event: PagerDutyEvent, rules: IncidentSettings
+) -> Intake:
+    """Record what the event says; runs inside the caller's transaction."""
+    facts = event.incident
+    if facts is None:
+        known = incident_by_pagerduty_id(session, event.incident_id or "")
+        return Intake(known.id if known else None, False)
+    incident, created = get_or_create_incident_for_pagerduty(
+        session, facts.id, title=facts.title, **_fields(rules, facts, event)
+    )
+    if created:
+        _note(session, incident, "recorded", f"PagerDuty #{facts.number}: {facts.title}", event)
+    elif event.occurred_at > incident.last_event_at:
+        update_incident(
+            session,
+            incident.id,
+            status=STATUSES.get(facts.status, incident.status),
+            urgency=facts.urgency,
+            severity=severity_for(rules, facts),
+            last_event_at=event.occurred_at,
+        )
+    start = qualifies(rules, facts) and _claim_war_room(session, incident.id)
+    if start:
+        _note(session, incident, "declared", f"War room declared ({facts.urgency} urgency)", event)
+    return Intake(incident.id, start)
+
+
+def _fields(rules: IncidentSettings, facts: IncidentFacts, event: PagerDutyEvent) -> IncidentFields:
+    route = rules.route_for(facts.service_id, facts.service_name)
+    return {
+        "severity": severity_for(rules, facts),
+        "status": STATUSES.get(facts.status, IncidentStatus.TRIGGERED),
+        "urgency": facts.urgency,
+        "pagerduty_number": facts.number,
+        "service_id": facts.service_id,
+        "service_name": facts.service_name,
+        "escalation_policy_id": facts.escalation_policy_id,
+        "lead_pagerduty_id": facts.assignee_ids[0] if facts.assignee_ids else None,
+        "lead_name": facts.assignee_names[0] if facts.assignee_names else None,
+        "pagerduty_url": facts.html_url or None,
+        "private": route.private,
+        "triggered_at": facts.created_at or event.occurred_at,
+        "last_event_at": event.occurred_at,
+    }
+
+
+def _claim_war_room(session: Session, incident_id: int) -> bool:
+    claimed = session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id, Incident.war_room_started_at.is_(None))
+        .values(war_room_started_at=datetime.now(UTC))
+    )
+    return bool(getattr(claimed, "rowcount", 0) == 1)
+
+
+def _note(
+    session: Session, incident: Incident, kind: str, text: str, event: PagerDutyEvent
+) -> None:
+    add_timeline(
+        session,
+        incident.id,
+        kind,
+        text,
+        event.occurred_at,
+        source="pagerduty",
+        dedup_key=kind,
+    )

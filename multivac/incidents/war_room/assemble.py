@@ -1,0 +1,211 @@
+"""War-room steps that gather people and open the Jira issue: `lead`, `responders`, `jira`.
+
+Each step returns a JSON-able result that is stored and handed to the steps that depend on it.
+Each is safe to run again: it starts from what is already recorded.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from multivac.incidents.text import one_line, truncate
+from multivac.incidents.war_room.context import StepContext
+from multivac.incidents.war_room.people import Directory
+from multivac.integrations.ports import OnCall, PagerUser
+from multivac.store.database import transaction
+from multivac.store.incidents import update_incident
+from multivac.store.models import Role
+from multivac.store.responders import add_responder
+from multivac.store.timeline import add_timeline
+
+JIRA_SUMMARY_MAX = 255
+
+
+def lead(ctx: StepContext) -> dict[str, Any]:
+    """The PagerDuty assignee who was paged; else (if configured) the first on-call."""
+    incident = ctx.incident
+    directory = Directory(ctx.deps)
+    if incident.lead_pagerduty_id:
+        user: PagerUser | None = directory.pagerduty_user(incident.lead_pagerduty_id)
+    elif ctx.deps.settings.incidents.lead_fallback == "first_oncall":
+        user = _first_oncall(_oncalls(ctx))
+    else:
+        user = None
+    if user is None:
+        return {}
+    with transaction(ctx.deps.sessions) as session:
+        update_incident(
+            session,
+            incident.id,
+            lead_pagerduty_id=user.id,
+            lead_name=user.name,
+            lead_email=user.email,
+        )
+        add_responder(
+            session, incident.id, role=Role.LEAD, email=user.email, pagerduty_user_id=user.id
+        )
+    return {"pagerduty_id": user.id, "name": user.name, "email": user.email}
+
+
+def responders(ctx: StepContext) -> dict[str, Any]:
+    """On-calls (levels 1..N) and assignees from PagerDuty, plus the service's always-invited
+    people and user groups, mapped to Slack. People without Slack are returned as `unmapped`."""
+    route = ctx.route
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        oncall_future = pool.submit(_oncalls, ctx)
+        group_futures = [
+            pool.submit(ctx.deps.chat.usergroup_members, usergroup_id=group)
+            for group in route.invite_usergroups
+        ]
+        oncalls = oncall_future.result()
+        group_members = [member for f in group_futures for member in _members(f)]
+    people = _people(ctx, oncalls)
+    slack = Directory(ctx.deps).slack_ids(people)
+    lead_user = _lead_user(ctx, oncalls)
+    lead_slack = slack.get(lead_user.email.lower()) if lead_user else None
+    _record_responders(ctx, people, slack, lead_slack)
+    mapped = [slack[email] for email in people if slack.get(email)]
+    return {
+        "slack_ids": sorted({*(s for s in mapped if s), *group_members}),
+        "unmapped": [
+            {"name": name, "email": email}
+            for email, (name, _) in people.items()
+            if not slack.get(email)
+        ],
+        "lead_slack_id": lead_slack,
+    }
+
+
+def jira(ctx: StepContext) -> dict[str, Any]:
+    """The Jira issue, assigned to the lead in the creating call; found again on a retry."""
+    incident, settings = ctx.incident, ctx.deps.settings
+    tracker, base = ctx.deps.tracker, settings.jira.url.rstrip("/")
+    if incident.jira_key:
+        return {"key": incident.jira_key, "url": f"{base}/browse/{incident.jira_key}"}
+    project = ctx.route.jira_project or settings.jira.project
+    label = f"pagerduty-{incident.pagerduty_id or incident.number}"
+    existing = (
+        tracker.find_issue_by_label(project=project, label=label) if ctx.attempt > 1 else None
+    )
+    lead_email = (ctx.result("lead") or {}).get("email")
+    account = Directory(ctx.deps).jira_account(lead_email) if lead_email else None
+    issue = existing or tracker.create_issue(
+        project=project,
+        issue_type=ctx.route.jira_issue_type or settings.jira.issue_type,
+        summary=truncate(one_line(incident.title), JIRA_SUMMARY_MAX),
+        description=_description(ctx),
+        assignee_account_id=account,
+        priority=settings.incidents.jira_priority_by_severity.get(incident.severity or ""),
+        labels=("multivac", label),
+    )
+    _record_issue(ctx, issue.key, account)
+    return {"key": issue.key, "url": issue.url, "assignee": account}
+
+
+def _oncalls(ctx: StepContext) -> list[OnCall]:
+    policy = ctx.incident.escalation_policy_id
+    if not policy:
+        return []
+    levels = ctx.deps.settings.incidents.invite_escalation_levels
+    found = ctx.deps.pager.oncalls(escalation_policy_ids=[policy])
+    return sorted(
+        (o for o in found if o.escalation_level <= levels), key=lambda o: o.escalation_level
+    )
+
+
+def _first_oncall(oncalls: list[OnCall]) -> PagerUser | None:
+    first = next((o for o in oncalls if o.email), None)
+    if first is None or first.email is None:
+        return None
+    return PagerUser(id=first.user_id, name=first.name, email=first.email)
+
+
+def _members(future: Future[list[str]]) -> list[str]:
+    return future.result()
+
+
+def _people(ctx: StepContext, oncalls: list[OnCall]) -> dict[str, tuple[str, str | None]]:
+    """Email → (name, PagerDuty id) of everyone to invite who is known by email."""
+    people: dict[str, tuple[str, str | None]] = {}
+    for oncall in oncalls:
+        if oncall.email:
+            people.setdefault(oncall.email.lower(), (oncall.name, oncall.user_id))
+    known = {pd_id for _, pd_id in people.values()}
+    lead_id = ctx.incident.lead_pagerduty_id
+    if lead_id and lead_id not in known:
+        user = Directory(ctx.deps).pagerduty_user(lead_id)
+        people.setdefault(user.email.lower(), (user.name, user.id))
+    for email in ctx.route.invite_emails:
+        people.setdefault(email.lower(), (email, None))
+    return people
+
+
+def _lead_user(ctx: StepContext, oncalls: list[OnCall]) -> PagerUser | None:
+    lead_id = ctx.incident.lead_pagerduty_id
+    if lead_id:
+        return Directory(ctx.deps).pagerduty_user(lead_id)
+    if ctx.deps.settings.incidents.lead_fallback == "first_oncall":
+        return _first_oncall(oncalls)
+    return None
+
+
+def _record_responders(
+    ctx: StepContext,
+    people: dict[str, tuple[str, str | None]],
+    slack: dict[str, str | None],
+    lead_slack: str | None,
+) -> None:
+    with transaction(ctx.deps.sessions) as session:
+        for email, (_, pagerduty_id) in people.items():
+            add_responder(
+                session,
+                ctx.incident.id,
+                role=Role.RESPONDER,
+                email=email,
+                slack_user_id=slack.get(email),
+                pagerduty_user_id=pagerduty_id,
+            )
+        if lead_slack:
+            update_incident(session, ctx.incident.id, lead_slack_id=lead_slack)
+
+
+def _description(ctx: StepContext) -> str:
+    incident = ctx.incident
+    lead = ctx.result("lead") or {}
+    lines = [
+        f"PagerDuty incident #{incident.pagerduty_number}: {one_line(incident.title)}",
+        f"Severity: {incident.severity} · Urgency: {incident.urgency} · "
+        f"Service: {incident.service_name}",
+        f"PagerDuty: {incident.pagerduty_url or 'n/a'}",
+        f"Lead: {lead.get('name', 'unassigned')} ({lead.get('email', 'no email')})",
+        "Opened by Multivac; the Slack war room is linked from the PagerDuty incident.",
+    ]
+    return "\n".join(lines)
+
+
+def _record_issue(ctx: StepContext, key: str, account: str | None) -> None:
+    now = datetime.now(UTC)
+    lead_name = (ctx.result("lead") or {}).get("name")
+    with transaction(ctx.deps.sessions) as session:
+        update_incident(session, ctx.incident.id, jira_key=key)
+        add_timeline(
+            session,
+            ctx.incident.id,
+            "jira_opened",
+            f"Jira {key} opened",
+            now,
+            source="multivac",
+            dedup_key="jira_opened",
+        )
+        if account:
+            add_timeline(
+                session,
+                ctx.incident.id,
+                "lead_assigned",
+                f"{key} assigned to the lead, {lead_name}",
+                now,
+                source="multivac",
+                dedup_key="lead_assigned",
+            )

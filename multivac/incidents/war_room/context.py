@@ -1,0 +1,52 @@
+"""What a war-room step works with: the ports, the settings, the database and the incident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from multivac.integrations.ports import Chat, Pager, Tracker
+from multivac.settings import ServiceRoute, Settings
+from multivac.store.database import transaction
+from multivac.store.incidents import get_incident
+from multivac.store.models import Incident
+from multivac.store.steps import completed_steps
+
+
+@dataclass(frozen=True)
+class Deps:
+    chat: Chat
+    pager: Pager
+    tracker: Tracker
+    settings: Settings
+    sessions: sessionmaker[Session]
+
+
+@dataclass(frozen=True)
+class StepContext:
+    deps: Deps
+    incident: Incident  # a detached snapshot taken when the step started
+    results: dict[str, dict[str, Any]]  # the results of the steps done so far
+    attempt: int = 1  # > 1 when an earlier attempt may have done part of the work
+
+    @property
+    def route(self) -> ServiceRoute:
+        incident = self.incident
+        return self.deps.settings.incidents.route_for(
+            incident.service_id or "", incident.service_name or ""
+        )
+
+    def result(self, step: str) -> dict[str, Any] | None:
+        return self.results.get(step)
+
+
+def load_context(deps: Deps, incident_id: int, attempt: int = 1) -> StepContext:
+    with transaction(deps.sessions) as session:
+        incident = get_incident(session, incident_id)
+        if incident is None:
+            raise LookupError(f"incident {incident_id} does not exist")
+        results = completed_steps(session, incident_id)
+        session.expunge(incident)
+    return StepContext(deps, incident, results, attempt)

@@ -1,0 +1,77 @@
+"""Who is who across PagerDuty, Slack and Jira, matched by email and cached in the database.
+
+Lookups that miss the cache run in parallel, so mapping ten responders costs one round trip;
+"not found" is cached too (for a shorter time), so an unmappable contractor costs nothing the
+next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from multivac.incidents.war_room.context import Deps
+from multivac.integrations.ports import PagerUser
+from multivac.store.cache import cache_get, cache_put
+from multivac.store.database import transaction
+
+SLACK_BY_EMAIL = "slack_by_email"
+JIRA_BY_EMAIL = "jira_by_email"
+PAGERDUTY_USER = "pagerduty_user"
+NEGATIVE_TTL = timedelta(hours=1)
+PARALLEL_LOOKUPS = 8
+
+
+class Directory:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self._ttl = timedelta(seconds=deps.settings.incidents.user_cache_ttl_seconds)
+
+    def slack_ids(self, emails: Iterable[str]) -> dict[str, str | None]:
+        """Slack user id by (lower-cased) email; None for people with no Slack account."""
+        chat = self._deps.chat
+        return self._cached(SLACK_BY_EMAIL, emails, lambda e: chat.lookup_user_by_email(email=e))
+
+    def jira_account(self, email: str) -> str | None:
+        tracker = self._deps.tracker
+        found = self._cached(JIRA_BY_EMAIL, [email], lambda e: tracker.find_account_id(email=e))
+        return found[email.lower()]
+
+    def pagerduty_user(self, user_id: str) -> PagerUser:
+        with transaction(self._deps.sessions) as session:
+            hit = cache_get(session, PAGERDUTY_USER, user_id, self._ttl)
+        if hit is not None and hit.value:
+            email, _, name = hit.value.partition("\t")
+            return PagerUser(id=user_id, name=name, email=email)
+        user = self._deps.pager.user(user_id=user_id)
+        self.remember_pagerduty_user(user)
+        return user
+
+    def remember_pagerduty_user(self, user: PagerUser) -> None:
+        with transaction(self._deps.sessions) as session:
+            cache_put(session, PAGERDUTY_USER, user.id, f"{user.email}\t{user.name}")
+
+    def _cached(
+        self, kind: str, keys: Iterable[str], fetch: Callable[[str], str | None]
+    ) -> dict[str, str | None]:
+        wanted = sorted({key.lower() for key in keys})
+        found: dict[str, str | None] = {}
+        with transaction(self._deps.sessions) as session:
+            for key in wanted:
+                hit = cache_get(session, kind, key, self._ttl)
+                if hit is not None and (hit.value is not None or _fresh_absence(hit.fetched_at)):
+                    found[key] = hit.value
+        missing = [key for key in wanted if key not in found]
+        if missing:
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_LOOKUPS, len(missing))) as pool:
+                fetched = dict(zip(missing, pool.map(fetch, missing), strict=True))
+            with transaction(self._deps.sessions) as session:
+                for key, value in fetched.items():
+                    cache_put(session, kind, key, value)
+            found.update(fetched)
+        return found
+
+
+def _fresh_absence(fetched_at: datetime) -> bool:
+    return datetime.now(UTC) - fetched_at < NEGATIVE_TTL

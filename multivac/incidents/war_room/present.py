@@ -1,0 +1,215 @@
+"""War-room steps that build what people see in Slack (and the link back from PagerDuty):
+`channel`, `invite`, `topic`, `bookmarks`, `summary`, `pagerduty_note`, `jira_late`.
+
+Each returns a JSON-able result and is safe to run again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from multivac.incidents.rules import war_room_channel_name
+from multivac.incidents.war_room import messages
+from multivac.incidents.war_room.context import StepContext
+from multivac.integrations.errors import NameTaken
+from multivac.integrations.ports import Channel, MessageMetadata
+from multivac.store.database import transaction
+from multivac.store.incidents import incident_by_channel, update_incident
+from multivac.store.timeline import add_timeline
+
+NAME_ATTEMPTS = 20
+SUMMARY_EVENT = "multivac_war_room"
+
+
+def channel(ctx: StepContext) -> dict[str, Any]:
+    """Create the channel; a taken name that is this incident's (an earlier attempt) is reused,
+    one that belongs to something else gets a `-2`, `-3`... suffix."""
+    incident = ctx.incident
+    if incident.slack_channel_id and incident.slack_channel_name:
+        return {"id": incident.slack_channel_id, "name": incident.slack_channel_name}
+    created = _create_channel(ctx)
+    with transaction(ctx.deps.sessions) as session:
+        update_incident(
+            session, incident.id, slack_channel_id=created.id, slack_channel_name=created.name
+        )
+        add_timeline(
+            session,
+            incident.id,
+            "channel_created",
+            f"#{created.name} created",
+            datetime.now(UTC),
+            source="multivac",
+            dedup_key="channel_created",
+        )
+    return {"id": created.id, "name": created.name}
+
+
+def invite(ctx: StepContext) -> dict[str, Any]:
+    found = ctx.results["responders"]
+    refused = ctx.deps.chat.invite(
+        channel_id=ctx.results["channel"]["id"], user_ids=found["slack_ids"]
+    )
+    invited = len(found["slack_ids"]) - len(refused)
+    text = f"{invited} responders invited"
+    if found["unmapped"]:
+        text += "; not in Slack: " + ", ".join(p["name"] for p in found["unmapped"])
+    with transaction(ctx.deps.sessions) as session:
+        add_timeline(
+            session,
+            ctx.incident.id,
+            "responders_invited",
+            text,
+            datetime.now(UTC),
+            source="multivac",
+            dedup_key="responders_invited",
+        )
+    return {"refused": [{"user": r.user_id, "reason": r.reason} for r in refused]}
+
+
+def topic(ctx: StepContext) -> dict[str, Any]:
+    jira = ctx.result("jira") or {}
+    ctx.deps.chat.set_topic(channel_id=ctx.results["channel"]["id"], topic=_topic_text(ctx))
+    return {"jira_key": jira.get("key")}
+
+
+def bookmarks(ctx: StepContext) -> dict[str, Any]:
+    channel_id = ctx.results["channel"]["id"]
+    wanted = _bookmarks(ctx)
+    if ctx.attempt > 1:
+        present = {b.link for b in ctx.deps.chat.bookmarks(channel_id=channel_id)}
+        wanted = [(title, url) for title, url in wanted if url not in present]
+    for title, url in wanted:
+        ctx.deps.chat.add_bookmark(channel_id=channel_id, title=title, link=url)
+    return {"jira_key": (ctx.result("jira") or {}).get("key")}
+
+
+def summary(ctx: StepContext) -> dict[str, Any]:
+    """Post the summary; on a retry, an already posted one (found by its metadata) is updated."""
+    chat, channel_id = ctx.deps.chat, ctx.results["channel"]["id"]
+    view = _summary(ctx)
+    text, blocks = messages.summary_text(view), messages.summary_blocks(view)
+    ts = None
+    if ctx.attempt > 1:
+        ts = chat.find_message(
+            channel_id=channel_id,
+            event_type=SUMMARY_EVENT,
+            key="incident_id",
+            value=str(ctx.incident.id),
+        )
+    if ts:
+        chat.update_message(channel_id=channel_id, ts=ts, text=text, blocks=blocks)
+    else:
+        metadata = MessageMetadata(SUMMARY_EVENT, {"incident_id": str(ctx.incident.id)})
+        ts = chat.post_message(channel_id=channel_id, text=text, blocks=blocks, metadata=metadata)
+    with transaction(ctx.deps.sessions) as session:
+        update_incident(session, ctx.incident.id, slack_summary_ts=ts)
+    return {"ts": ts, "jira_key": view.jira_key}
+
+
+def pagerduty_note(ctx: StepContext) -> dict[str, Any]:
+    incident, found = ctx.incident, ctx.results["channel"]
+    if not incident.pagerduty_id:
+        return {}
+    content = f"Slack war room: #{found['name']} {slack_link(found['id'])}"
+    ctx.deps.pager.add_note(incident_id=incident.pagerduty_id, content=content)
+    return {}
+
+
+def jira_late(ctx: StepContext) -> dict[str, Any]:
+    """When Jira came back after the channel was assembled: link it where it said "pending"."""
+    chat, channel_id = ctx.deps.chat, ctx.results["channel"]["id"]
+    jira = ctx.results["jira"]
+    if ctx.results["topic"].get("jira_key") is None:
+        chat.set_topic(channel_id=channel_id, topic=_topic_text(ctx))
+    if ctx.results["bookmarks"].get("jira_key") is None:
+        chat.add_bookmark(channel_id=channel_id, title=f"Jira {jira['key']}", link=jira["url"])
+    posted = ctx.results["summary"]
+    if posted.get("jira_key") is None:
+        view = _summary(ctx)
+        chat.update_message(
+            channel_id=channel_id,
+            ts=posted["ts"],
+            text=messages.summary_text(view),
+            blocks=messages.summary_blocks(view),
+        )
+    return {}
+
+
+def slack_link(channel_id: str) -> str:
+    return f"https://slack.com/app_redirect?channel={channel_id}"
+
+
+def _create_channel(ctx: StepContext) -> Channel:
+    incident, rules = ctx.incident, ctx.deps.settings.incidents
+    for attempt in range(1, NAME_ATTEMPTS + 1):
+        name = war_room_channel_name(
+            rules,
+            triggered_at=incident.triggered_at or incident.created_at,
+            number=incident.pagerduty_number or incident.number,
+            title=incident.title,
+            service=incident.service_name or "",
+            severity=incident.severity or "",
+            attempt=attempt,
+        )
+        try:
+            return ctx.deps.chat.create_channel(name=name, private=incident.private)
+        except NameTaken:
+            existing = ctx.deps.chat.find_channel_by_name(name=name)
+            if existing is not None and _reusable(ctx, existing):
+                return existing
+    raise NameTaken("slack", "name_taken", f"{NAME_ATTEMPTS} channel names were all taken")
+
+
+def _reusable(ctx: StepContext, existing: Channel) -> bool:
+    """Ours from an earlier attempt: active and recorded for no other incident."""
+    if existing.is_archived:
+        return False
+    with transaction(ctx.deps.sessions) as session:
+        owner = incident_by_channel(session, existing.id)
+        return owner is None or owner.id == ctx.incident.id
+
+
+def _topic_text(ctx: StepContext) -> str:
+    jira = ctx.result("jira") or {}
+    lead = ctx.result("lead") or {}
+    return messages.topic(
+        severity=ctx.incident.severity or "SEV?",
+        lead_name=lead.get("name") or ctx.incident.lead_name,
+        jira_key=jira.get("key"),
+        jira_url=jira.get("url"),
+        pagerduty_number=ctx.incident.pagerduty_number,
+    )
+
+
+def _bookmarks(ctx: StepContext) -> list[tuple[str, str]]:
+    wanted = []
+    incident, jira = ctx.incident, ctx.result("jira")
+    if jira:
+        wanted.append((f"Jira {jira['key']}", str(jira["url"])))
+    if incident.pagerduty_url and messages.SAFE_URL.match(incident.pagerduty_url):
+        wanted.append((f"PagerDuty #{incident.pagerduty_number}", incident.pagerduty_url))
+    return wanted
+
+
+def _summary(ctx: StepContext) -> messages.Summary:
+    incident = ctx.incident
+    found = ctx.result("responders") or {}
+    lead = ctx.result("lead") or {}
+    jira = ctx.result("jira") or {}
+    return messages.Summary(
+        incident_id=incident.id,
+        severity=incident.severity or "SEV?",
+        title=incident.title,
+        service=incident.service_name or "unknown service",
+        status=str(incident.status),
+        urgency=incident.urgency or "unknown",
+        pagerduty_number=incident.pagerduty_number,
+        pagerduty_url=incident.pagerduty_url,
+        lead_slack_id=found.get("lead_slack_id"),
+        lead_name=lead.get("name") or incident.lead_name,
+        responder_ids=found.get("slack_ids", []),
+        unmapped=[messages.Unmapped(p["name"], p["email"]) for p in found.get("unmapped", [])],
+        jira_key=jira.get("key"),
+        jira_url=jira.get("url"),
+    )
