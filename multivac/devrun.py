@@ -50,21 +50,19 @@ def read_procfile(path: Path) -> dict[str, str]:
     return processes
 
 
-def sandbox_environment(
-    sandbox: RunningSandbox, web_url: str, base: Mapping[str, str]
-) -> dict[str, str]:
+def sandbox_environment(sandbox_url: str, web_url: str, base: Mapping[str, str]) -> dict[str, str]:
     """`base` plus the settings that point Multivac at the sandbox with its embedded credentials."""
     env = dict(base)
     env.update(
         {
             "MULTIVAC_SLACK__BOT_TOKEN": credentials.SLACK_BOT_TOKEN,
             "MULTIVAC_SLACK__SIGNING_SECRET": credentials.SLACK_SIGNING_SECRET,
-            "MULTIVAC_SLACK__API_URL": sandbox.slack_api_url,
+            "MULTIVAC_SLACK__API_URL": f"{sandbox_url}/slack/api/",
             "MULTIVAC_PAGERDUTY__API_TOKEN": credentials.PAGERDUTY_API_TOKEN,
             "MULTIVAC_PAGERDUTY__FROM_EMAIL": credentials.PAGERDUTY_FROM_EMAIL,
-            "MULTIVAC_PAGERDUTY__API_URL": sandbox.pagerduty_api_url,
+            "MULTIVAC_PAGERDUTY__API_URL": f"{sandbox_url}/pagerduty",
             "MULTIVAC_PAGERDUTY__WEBHOOK_SECRETS": credentials.PAGERDUTY_WEBHOOK_SECRET,
-            "MULTIVAC_JIRA__URL": sandbox.jira_url,
+            "MULTIVAC_JIRA__URL": f"{sandbox_url}/jira",
             "MULTIVAC_JIRA__EMAIL": credentials.JIRA_EMAIL,
             "MULTIVAC_JIRA__API_TOKEN": credentials.JIRA_API_TOKEN,
             "MULTIVAC_WEB__PUBLIC_URL": web_url,
@@ -158,7 +156,7 @@ def run_dev(options: DevOptions) -> int:
             latency_ms=options.latency_ms,
         )
     )
-    env = sandbox_environment(sandbox, web_url, os.environ)
+    env = sandbox_environment(sandbox.url, web_url, os.environ)
     env.update({"HOST": options.host, "PORT": str(options.web_port), "PYTHONUNBUFFERED": "1"})
     # The Procfile's commands (gunicorn, celery) live beside this interpreter.
     env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))

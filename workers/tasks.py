@@ -34,7 +34,8 @@ def worker_name() -> str:
 
 def start_steps(task: Task, incident_id: int, steps: list[str]) -> None:
     for step in steps:
-        task.app.send_task(queueing.RUN_WAR_ROOM_STEP, args=[incident_id, step])
+        # ignore_result: otherwise the sender subscribes to a result it will never read
+        task.app.send_task(queueing.RUN_WAR_ROOM_STEP, args=[incident_id, step], ignore_result=True)
 
 
 @shared_task(bind=True, name=queueing.PROBE_INTEGRATIONS)
@@ -61,16 +62,14 @@ def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
 def run_war_room_step(self: Task, incident_id: int, step: str) -> None:
     """Run one step of the war-room graph, then start whatever it made ready."""
     runtime = runtime_of(self)
-    deps = runtime.deps()
     outcome = flow.run_step(
-        deps,
+        runtime.deps(),
         incident_id,
         step,
         worker_name(),
         last_attempt=self.request.retries >= self.max_retries,
     )
-    if outcome.advance and outcome.result != flow.Result.SKIPPED:
-        start_steps(self, incident_id, flow.advance(deps, incident_id))
+    start_steps(self, incident_id, list(outcome.next_steps))
     if outcome.result == flow.Result.RETRY:
         cap = runtime.settings.worker.max_retry_delay_seconds
         delay = backoff_seconds(self.request.retries, outcome.retry_after, cap=cap)
@@ -83,6 +82,8 @@ def reconcile(self: Task) -> None:
     runtime = runtime_of(self)
     stalled = stalled_work(runtime.deps(), datetime.now(UTC))
     for delivery_id in stalled.deliveries:
-        self.app.send_task(queueing.PROCESS_PAGERDUTY_DELIVERY, args=[delivery_id])
+        self.app.send_task(
+            queueing.PROCESS_PAGERDUTY_DELIVERY, args=[delivery_id], ignore_result=True
+        )
     for incident_id, step in stalled.steps:
-        self.app.send_task(queueing.RUN_WAR_ROOM_STEP, args=[incident_id, step])
+        start_steps(self, incident_id, [step])

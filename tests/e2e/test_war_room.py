@@ -18,7 +18,7 @@ from multivac.sandbox import credentials, seed
 from multivac.sandbox.pagerduty.webhooks import envelope, signature_header
 from multivac.store.database import transaction
 from multivac.store.timeline import timeline
-from tests.e2e.conftest import System
+from multivac.testing.system import System
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,7 @@
-"""War-room steps that gather people and open the Jira issue: `lead`, `responders`, `jira`.
+"""War-room steps that gather people and open the Jira issue: `responders`, `jira`.
+
+The incident lead is the PagerDuty assignee who was paged (else, if so configured, the first
+on-call at the lowest level); both steps work it out the same way, from the cache when they can.
 
 Each step returns a JSON-able result that is stored and handed to the steps that depend on it.
 Each is safe to run again: it starts from what is already recorded.
@@ -23,32 +26,6 @@ from multivac.store.timeline import add_timeline
 JIRA_SUMMARY_MAX = 255
 
 
-def lead(ctx: StepContext) -> dict[str, Any]:
-    """The PagerDuty assignee who was paged; else (if configured) the first on-call."""
-    incident = ctx.incident
-    directory = Directory(ctx.deps)
-    if incident.lead_pagerduty_id:
-        user: PagerUser | None = directory.pagerduty_user(incident.lead_pagerduty_id)
-    elif ctx.deps.settings.incidents.lead_fallback == "first_oncall":
-        user = _first_oncall(_oncalls(ctx))
-    else:
-        user = None
-    if user is None:
-        return {}
-    with transaction(ctx.deps.sessions) as session:
-        update_incident(
-            session,
-            incident.id,
-            lead_pagerduty_id=user.id,
-            lead_name=user.name,
-            lead_email=user.email,
-        )
-        add_responder(
-            session, incident.id, role=Role.LEAD, email=user.email, pagerduty_user_id=user.id
-        )
-    return {"pagerduty_id": user.id, "name": user.name, "email": user.email}
-
-
 def responders(ctx: StepContext) -> dict[str, Any]:
     """On-calls (levels 1..N) and assignees from PagerDuty, plus the service's always-invited
     people and user groups, mapped to Slack. People without Slack are returned as `unmapped`."""
@@ -65,9 +42,10 @@ def responders(ctx: StepContext) -> dict[str, Any]:
     slack = Directory(ctx.deps).slack_ids(people)
     lead_user = _lead_user(ctx, oncalls)
     lead_slack = slack.get(lead_user.email.lower()) if lead_user else None
-    _record_responders(ctx, people, slack, lead_slack)
+    _record_responders(ctx, people, slack, lead_user, lead_slack)
     mapped = [slack[email] for email in people if slack.get(email)]
     return {
+        "lead_name": lead_user.name if lead_user else None,
         "slack_ids": sorted({*(s for s in mapped if s), *group_members}),
         "unmapped": [
             {"name": name, "email": email}
@@ -89,19 +67,20 @@ def jira(ctx: StepContext) -> dict[str, Any]:
     existing = (
         tracker.find_issue_by_label(project=project, label=label) if ctx.attempt > 1 else None
     )
-    lead_email = (ctx.result("lead") or {}).get("email")
-    account = Directory(ctx.deps).jira_account(lead_email) if lead_email else None
+    lead_user = _lead_user(ctx, None)
+    account = Directory(ctx.deps).jira_account(lead_user.email) if lead_user else None
     issue = existing or tracker.create_issue(
         project=project,
         issue_type=ctx.route.jira_issue_type or settings.jira.issue_type,
         summary=truncate(one_line(incident.title), JIRA_SUMMARY_MAX),
-        description=_description(ctx),
+        description=_description(ctx, lead_user),
         assignee_account_id=account,
         priority=settings.incidents.jira_priority_by_severity.get(incident.severity or ""),
         labels=("multivac", label),
     )
-    _record_issue(ctx, issue.key, account)
-    return {"key": issue.key, "url": issue.url, "assignee": account}
+    _record_issue(ctx, issue.key, account, lead_user)
+    lead_name = lead_user.name if lead_user else None
+    return {"key": issue.key, "url": issue.url, "assignee": account, "lead_name": lead_name}
 
 
 def _oncalls(ctx: StepContext) -> list[OnCall]:
@@ -142,12 +121,13 @@ def _people(ctx: StepContext, oncalls: list[OnCall]) -> dict[str, tuple[str, str
     return people
 
 
-def _lead_user(ctx: StepContext, oncalls: list[OnCall]) -> PagerUser | None:
+def _lead_user(ctx: StepContext, oncalls: list[OnCall] | None) -> PagerUser | None:
+    """The lead; `oncalls` when the caller already has them (else fetched only if needed)."""
     lead_id = ctx.incident.lead_pagerduty_id
     if lead_id:
         return Directory(ctx.deps).pagerduty_user(lead_id)
     if ctx.deps.settings.incidents.lead_fallback == "first_oncall":
-        return _first_oncall(oncalls)
+        return _first_oncall(_oncalls(ctx) if oncalls is None else oncalls)
     return None
 
 
@@ -155,39 +135,56 @@ def _record_responders(
     ctx: StepContext,
     people: dict[str, tuple[str, str | None]],
     slack: dict[str, str | None],
+    lead: PagerUser | None,
     lead_slack: str | None,
 ) -> None:
+    incident_id = ctx.incident.id
     with transaction(ctx.deps.sessions) as session:
         for email, (_, pagerduty_id) in people.items():
             add_responder(
                 session,
-                ctx.incident.id,
+                incident_id,
                 role=Role.RESPONDER,
                 email=email,
                 slack_user_id=slack.get(email),
                 pagerduty_user_id=pagerduty_id,
             )
-        if lead_slack:
-            update_incident(session, ctx.incident.id, lead_slack_id=lead_slack)
+        if lead is not None:
+            update_incident(
+                session,
+                incident_id,
+                lead_pagerduty_id=lead.id,
+                lead_name=lead.name,
+                lead_email=lead.email,
+                lead_slack_id=lead_slack,
+            )
+            add_responder(
+                session,
+                incident_id,
+                role=Role.LEAD,
+                email=lead.email,
+                slack_user_id=lead_slack,
+                pagerduty_user_id=lead.id,
+            )
 
 
-def _description(ctx: StepContext) -> str:
+def _description(ctx: StepContext, lead: PagerUser | None) -> str:
     incident = ctx.incident
-    lead = ctx.result("lead") or {}
+    lead_text = f"{lead.name} ({lead.email})" if lead else "unassigned"
     lines = [
         f"PagerDuty incident #{incident.pagerduty_number}: {one_line(incident.title)}",
         f"Severity: {incident.severity} · Urgency: {incident.urgency} · "
         f"Service: {incident.service_name}",
         f"PagerDuty: {incident.pagerduty_url or 'n/a'}",
-        f"Lead: {lead.get('name', 'unassigned')} ({lead.get('email', 'no email')})",
+        f"Lead: {lead_text}",
         "Opened by Multivac; the Slack war room is linked from the PagerDuty incident.",
     ]
     return "\n".join(lines)
 
 
-def _record_issue(ctx: StepContext, key: str, account: str | None) -> None:
+def _record_issue(ctx: StepContext, key: str, account: str | None, lead: PagerUser | None) -> None:
     now = datetime.now(UTC)
-    lead_name = (ctx.result("lead") or {}).get("name")
+    lead_name = lead.name if lead else None
     with transaction(ctx.deps.sessions) as session:
         update_incident(session, ctx.incident.id, jira_key=key)
         add_timeline(

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from multivac.integrations.ports import Chat, Pager, Tracker
 from multivac.settings import ServiceRoute, Settings
-from multivac.store.database import transaction
 from multivac.store.incidents import get_incident
 from multivac.store.models import Incident
 from multivac.store.steps import completed_steps
@@ -42,11 +41,11 @@ class StepContext:
         return self.results.get(step)
 
 
-def load_context(deps: Deps, incident_id: int, attempt: int = 1) -> StepContext:
-    with transaction(deps.sessions) as session:
-        incident = get_incident(session, incident_id)
-        if incident is None:
-            raise LookupError(f"incident {incident_id} does not exist")
-        results = completed_steps(session, incident_id)
-        session.expunge(incident)
+def load_context(session: Session, deps: Deps, incident_id: int, attempt: int) -> StepContext:
+    """The incident and its done steps' results, read in the caller's transaction."""
+    incident = get_incident(session, incident_id)
+    if incident is None:
+        raise LookupError(f"incident {incident_id} does not exist")
+    results = completed_steps(session, incident_id)
+    session.expunge(incident)
     return StepContext(deps, incident, results, attempt)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from multivac.incidents.war_room import assemble, messages, present
 from multivac.incidents.war_room.context import Deps, StepContext, load_context
 from multivac.incidents.war_room.graph import STEPS, StepState, ready
@@ -27,7 +29,6 @@ log = logging.getLogger(__name__)
 
 RUNNERS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
     "channel": present.channel,
-    "lead": assemble.lead,
     "responders": assemble.responders,
     "jira": assemble.jira,
     "invite": present.invite,
@@ -51,14 +52,12 @@ class Outcome:
     result: Result
     retry_after: float | None = None
     error: str | None = None
-    advance: bool = True  # whether other steps may have become ready
+    next_steps: tuple[str, ...] = ()  # steps this outcome made ready, to enqueue
 
 
-def states(deps: Deps, incident_id: int) -> dict[str, StepState]:
-    with transaction(deps.sessions) as session:
-        rows = step_rows(session, incident_id)
+def _states(session: Session, incident_id: int) -> dict[str, StepState]:
     found = {}
-    for row in rows:
+    for row in step_rows(session, incident_id):
         if row.status == StepStatus.DONE:
             found[row.step] = StepState.DONE
         elif row.status == StepStatus.CLAIMED:
@@ -68,6 +67,11 @@ def states(deps: Deps, incident_id: int) -> dict[str, StepState]:
         else:
             found[row.step] = StepState.RETRYING
     return found
+
+
+def states(deps: Deps, incident_id: int) -> dict[str, StepState]:
+    with transaction(deps.sessions) as session:
+        return _states(session, incident_id)
 
 
 def advance(deps: Deps, incident_id: int) -> list[str]:
@@ -82,9 +86,9 @@ def run_step(
     and a last attempt that fails, abandon the step and tell the channel in plain words."""
     with transaction(deps.sessions) as session:
         if not claim_step(session, incident_id, step, worker):
-            return Outcome(Result.SKIPPED, advance=False)
+            return Outcome(Result.SKIPPED)
         attempt = next(r.attempts for r in step_rows(session, incident_id) if r.step == step)
-    ctx = load_context(deps, incident_id, attempt)
+        ctx = load_context(session, deps, incident_id, attempt)
     try:
         result = RUNNERS[step](ctx)
     except Retryable as error:
@@ -92,13 +96,15 @@ def run_step(
             return _abandon(ctx, step, error)
         with transaction(deps.sessions) as session:
             fail_step(session, incident_id, step, str(error))
-        # An optional step's first failure lets its dependents go ahead without it.
-        return Outcome(Result.RETRY, error.retry_after, str(error), advance=STEPS[step].optional)
+            # An optional step's first failure lets its dependents go ahead without it.
+            unblocked = ready(_states(session, incident_id)) if STEPS[step].optional else []
+        return Outcome(Result.RETRY, error.retry_after, str(error), tuple(unblocked))
     except IntegrationError as error:
         return _abandon(ctx, step, error)
     with transaction(deps.sessions) as session:
         complete_step(session, incident_id, step, result)
-    return Outcome(Result.DONE)
+        unblocked = ready(_states(session, incident_id))
+    return Outcome(Result.DONE, next_steps=tuple(unblocked))
 
 
 def _abandon(ctx: StepContext, step: str, error: IntegrationError) -> Outcome:
@@ -115,8 +121,9 @@ def _abandon(ctx: StepContext, step: str, error: IntegrationError) -> Outcome:
             source="multivac",
             dedup_key=f"step_failed:{step}",
         )
+        unblocked = ready(_states(session, incident_id))
     _tell_people(ctx, step, str(error))
-    return Outcome(Result.ABANDONED, error=str(error))
+    return Outcome(Result.ABANDONED, error=str(error), next_steps=tuple(unblocked))
 
 
 def _tell_people(ctx: StepContext, step: str, message: str) -> None:

@@ -16,8 +16,8 @@ from enum import StrEnum
 
 class StepState(StrEnum):
     PENDING = "pending"  # not started
-    RUNNING = "running"  # claimed, or failed once and retrying
-    RETRYING = "retrying"
+    RUNNING = "running"  # claimed by a worker
+    RETRYING = "retrying"  # failed, a retry is scheduled
     DONE = "done"
     FAILED = "failed"  # failed for good
 
@@ -33,13 +33,12 @@ class Step:
 
 WAR_ROOM: tuple[Step, ...] = (
     Step("channel"),
-    Step("lead", round_trips=0),  # the PagerDuty user is cached after the first incident
     Step("responders"),  # on-calls; Slack ids by email come from the cache
-    Step("jira", waits_for=("lead",), optional=True),
+    Step("jira", optional=True),  # the lead's email and Jira account come from the cache
     Step("invite", needs=("channel", "responders")),
-    Step("topic", needs=("channel",), waits_for=("lead", "jira")),
+    Step("topic", needs=("channel",), waits_for=("jira",)),
     Step("bookmarks", needs=("channel",), waits_for=("jira",)),
-    Step("summary", needs=("channel",), waits_for=("lead", "responders", "jira")),
+    Step("summary", needs=("channel",), waits_for=("responders", "jira")),
     Step("pagerduty_note", needs=("channel",)),
     Step("jira_late", needs=("jira", "topic", "bookmarks", "summary"), round_trips=0),
 )

@@ -29,7 +29,6 @@ ACKNOWLEDGE, RESOLVE, CHANGE_SEVERITY = (
 )
 STEP_WORDS = {
     "channel": "create the Slack channel",
-    "lead": "work out the incident lead",
     "responders": "find the on-call responders",
     "jira": "open the Jira issue",
     "invite": "invite the responders",

@@ -6,6 +6,7 @@ Each returns a JSON-able result and is safe to run again.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,8 +80,14 @@ def bookmarks(ctx: StepContext) -> dict[str, Any]:
     if ctx.attempt > 1:
         present = {b.link for b in ctx.deps.chat.bookmarks(channel_id=channel_id)}
         wanted = [(title, url) for title, url in wanted if url not in present]
-    for title, url in wanted:
-        ctx.deps.chat.add_bookmark(channel_id=channel_id, title=title, link=url)
+    if wanted:  # added side by side: one round trip, not one per bookmark
+        with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+            added = [
+                pool.submit(ctx.deps.chat.add_bookmark, channel_id=channel_id, title=t, link=u)
+                for t, u in wanted
+            ]
+            for future in added:
+                future.result()
     return {"jira_key": (ctx.result("jira") or {}).get("key")}
 
 
@@ -172,10 +179,9 @@ def _reusable(ctx: StepContext, existing: Channel) -> bool:
 
 def _topic_text(ctx: StepContext) -> str:
     jira = ctx.result("jira") or {}
-    lead = ctx.result("lead") or {}
     return messages.topic(
         severity=ctx.incident.severity or "SEV?",
-        lead_name=lead.get("name") or ctx.incident.lead_name,
+        lead_name=jira.get("lead_name") or ctx.incident.lead_name,
         jira_key=jira.get("key"),
         jira_url=jira.get("url"),
         pagerduty_number=ctx.incident.pagerduty_number,
@@ -195,7 +201,6 @@ def _bookmarks(ctx: StepContext) -> list[tuple[str, str]]:
 def _summary(ctx: StepContext) -> messages.Summary:
     incident = ctx.incident
     found = ctx.result("responders") or {}
-    lead = ctx.result("lead") or {}
     jira = ctx.result("jira") or {}
     return messages.Summary(
         incident_id=incident.id,
@@ -207,7 +212,7 @@ def _summary(ctx: StepContext) -> messages.Summary:
         pagerduty_number=incident.pagerduty_number,
         pagerduty_url=incident.pagerduty_url,
         lead_slack_id=found.get("lead_slack_id"),
-        lead_name=lead.get("name") or incident.lead_name,
+        lead_name=found.get("lead_name") or incident.lead_name,
         responder_ids=found.get("slack_ids", []),
         unmapped=[messages.Unmapped(p["name"], p["email"]) for p in found.get("unmapped", [])],
         jira_key=jira.get("key"),

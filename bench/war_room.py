@@ -1,0 +1,302 @@
+"""Time to war room: PagerDuty webhook received → channel, invites, Jira issue with assignee, topic
+with link, summary posted. Run: `.venv/bin/python -m bench.war_room [--incidents 20]`.
+
+Multivac runs as `make run` runs it (`multivac dev`: the sandbox, gunicorn, a Celery worker and
+beat, each its own process), with the sandbox answering every API call after `--latency-ms`.
+Times are read from the database: delivery recorded → last assembling step finished. The same
+steps are then run one after another in this process for comparison. Caches are warmed first, as
+in a running Multivac, and the critical-path bound is computed from the flow's own graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import func, select
+
+from multivac.devrun import sandbox_environment
+from multivac.incidents.intake import take_pagerduty_event
+from multivac.incidents.pagerduty_events import IncidentFacts, PagerDutyEvent
+from multivac.incidents.war_room import flow
+from multivac.incidents.war_room.graph import WAR_ROOM, complete, critical_path
+from multivac.runtime import Runtime
+from multivac.sandbox import credentials
+from multivac.settings import load_settings
+from multivac.store.database import transaction
+from multivac.store.incidents import incident_by_pagerduty_id
+from multivac.store.models import Delivery, DeliveryStatus, StepResult
+
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"
+ASSEMBLED = ("channel", "invite", "jira", "topic", "summary")
+AMERICAN_AFTERNOON = "2026-11-22T16:00:00+00:00"
+TIMEOUT = 60.0
+
+
+@dataclass
+class Figures:
+    seconds: list[float]
+    calls: list[Counter[str]]
+
+
+@dataclass
+class Running:
+    sandbox_url: str
+    web_url: str
+    runtime: Runtime
+
+    def trigger(self, title: str) -> dict[str, Any]:
+        answer = requests.post(
+            f"{self.sandbox_url}/_sandbox/pagerduty/trigger",
+            json={"service": "Bank Feeds", "title": title, "priority": "P1"},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        incident: dict[str, Any] = answer.json()["incident"]
+        return incident
+
+    def war_room(self, pagerduty_id: str) -> int:
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            with transaction(self.runtime.sessions) as session:
+                incident = incident_by_pagerduty_id(session, pagerduty_id)
+                found = incident.id if incident and incident.war_room_started_at else None
+            if found is not None and complete(flow.states(self.runtime.deps(), found)):
+                return found
+            time.sleep(0.02)
+        raise TimeoutError(f"no war room for {pagerduty_id}")
+
+    def settle(self) -> None:
+        deadline = time.monotonic() + TIMEOUT
+        busy = [DeliveryStatus.RECEIVED, DeliveryStatus.PROCESSING]
+        while time.monotonic() < deadline:
+            with transaction(self.runtime.sessions) as session:
+                query = select(func.count()).where(Delivery.status.in_(busy))
+                if session.scalar(query) == 0:
+                    return
+            time.sleep(0.02)
+        raise TimeoutError("deliveries not processed")
+
+    def calls_between(self, start: float, end: float) -> Counter[str]:
+        log = requests.get(f"{self.sandbox_url}/_sandbox/requests", timeout=10).json()
+        return Counter(
+            f"{e['service']} {e['operation']}" for e in log["requests"] if start <= e["at"] <= end
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def multivac_dev(latency_ms: float, database_url: str, log_path: Path) -> Iterator[Running]:
+    web_port, sandbox_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DEV_WEB_PORT": str(web_port),
+        "DEV_SANDBOX_PORT": str(sandbox_port),
+        "MULTIVAC_DATABASE_URL": database_url,
+        "MULTIVAC_REDIS_URL": BENCH_REDIS_URL,
+    }
+    command = [
+        str(Path(sys.executable).parent / "multivac"),
+        "dev",
+        "--latency-ms",
+        str(latency_ms),
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own command, no shell
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        ready = threading.Event()
+        threading.Thread(target=_relay, args=(process, log, ready), daemon=True).start()
+        try:
+            if not ready.wait(120):
+                raise RuntimeError(f"multivac dev did not start; see {log_path}")
+            sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+            web_url = f"http://127.0.0.1:{web_port}"
+            settings = load_settings(sandbox_environment(sandbox_url, web_url, env))
+            yield Running(sandbox_url, web_url, Runtime(settings))
+        finally:
+            os.killpg(process.pid, signal.SIGINT)
+            process.wait(60)
+
+
+def _relay(process: subprocess.Popen[str], log: Any, ready: threading.Event) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        log.write(line)
+        if "multivac: ready" in line:
+            ready.set()
+
+
+def time_to_war_room(running: Running, pagerduty_id: str) -> float:
+    incident_id = running.war_room(pagerduty_id)
+    with transaction(running.runtime.sessions) as session:
+        received = session.scalar(
+            select(func.min(Delivery.received_at)).where(Delivery.resource_id == pagerduty_id)
+        )
+        finished = session.scalar(
+            select(func.max(StepResult.finished_at)).where(
+                StepResult.incident_id == incident_id, StepResult.step.in_(ASSEMBLED)
+            )
+        )
+    assert received is not None and finished is not None
+    return (finished - received).total_seconds()
+
+
+def run_parallel(running: Running, count: int) -> Figures:
+    figures = Figures([], [])
+    for n in range(count):
+        running.settle()
+        start = time.time()
+        paged = running.trigger(f"Bench incident {n}")
+        figures.seconds.append(time_to_war_room(running, paged["id"]))
+        running.settle()
+        time.sleep(0.2)  # let the PagerDuty note's webhook and late calls land in this window
+        figures.calls.append(running.calls_between(start, time.time()))
+    return figures
+
+
+def run_sequential(running: Running, count: int) -> Figures:
+    """The same steps one after another in this thread, for incidents Multivac is not told of."""
+    _unsubscribe(running)
+    deps = running.runtime.deps()
+    figures = Figures([], [])
+    for n in range(count):
+        paged = running.trigger(f"Sequential incident {n}")
+        start = time.time()
+        incident_id = _record(running, paged)
+        for step in WAR_ROOM:
+            flow.run_step(deps, incident_id, step.name, "bench", last_attempt=True)
+        figures.seconds.append(time.time() - start)
+        figures.calls.append(running.calls_between(start, time.time()))
+    return figures
+
+
+def _unsubscribe(running: Running) -> None:
+    headers = {"Authorization": f"Token token={credentials.PAGERDUTY_API_TOKEN}"}
+    base = f"{running.sandbox_url}/pagerduty/webhook_subscriptions"
+    for subscription in requests.get(base, headers=headers, timeout=10).json()[
+        "webhook_subscriptions"
+    ]:
+        requests.delete(f"{base}/{subscription['id']}", headers=headers, timeout=10)
+
+
+def _record(running: Running, paged: dict[str, Any]) -> int:
+    """What the webhook intake records, done directly (the sequential run has no webhooks)."""
+    facts = IncidentFacts(
+        id=paged["id"],
+        number=paged["incident_number"],
+        title=paged["title"],
+        status="triggered",
+        urgency="high",
+        priority="P1",
+        service_id=paged["service"]["id"],
+        service_name=paged["service"]["summary"],
+        escalation_policy_id=paged["escalation_policy"]["id"],
+        assignee_ids=tuple(a["assignee"]["id"] for a in paged["assignments"]),
+        assignee_names=tuple(a["assignee"]["summary"] for a in paged["assignments"]),
+        html_url=paged["html_url"],
+        created_at=datetime.now(UTC),
+    )
+    event = PagerDutyEvent(
+        id=f"bench-{paged['id']}",
+        event_type="incident.triggered",
+        occurred_at=datetime.now(UTC),
+        incident_id=paged["id"],
+        incident=facts,
+        agent_id=None,
+        client_name=None,
+        data={},
+    )
+    with transaction(running.runtime.sessions) as session:
+        intake = take_pagerduty_event(session, event, running.runtime.settings.incidents)
+    assert intake.incident_id is not None and intake.start_war_room
+    return intake.incident_id
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def report(parallel: Figures, sequential: Figures, latency_ms: float, database: str) -> str:
+    trips, chain = critical_path()
+    bound = trips * latency_ms / 1000
+    median, p95 = statistics.median(parallel.seconds), percentile(parallel.seconds, 0.95)
+    seq_median = statistics.median(sequential.seconds)
+    # What one round trip really costs here (client, sandbox and latency), from the sequential run.
+    round_trip = seq_median / sum(step.round_trips for step in WAR_ROOM)
+    per_room = statistics.mean(sum(c.values()) for c in parallel.calls)
+    calls = ", ".join(f"{op} x{n}" for op, n in sorted(parallel.calls[-1].items()))
+    return "\n".join(
+        [
+            f"war rooms: {len(parallel.seconds)} through webhooks and workers, "
+            f"{len(sequential.seconds)} sequential; sandbox latency {latency_ms:g} ms per call; "
+            f"database {database}",
+            f"critical path: {trips} round trips ({' -> '.join(chain)})",
+            f"  bound at {latency_ms:g} ms a call: {bound * 1000:.0f} ms; at the measured "
+            f"{round_trip * 1000:.0f} ms a round trip: {trips * round_trip * 1000:.0f} ms",
+            f"time to war room: median {median * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms: "
+            f"{median / bound:.2f}x the bound (target <= 1.2x), "
+            f"{median / (trips * round_trip):.2f}x the measured-round-trip bound",
+            f"same steps one after another: median {seq_median * 1000:.0f} ms; "
+            f"the graph is {seq_median / median:.1f}x faster (target >= 3x)",
+            f"external API calls per war room: {per_room:.1f} ({calls})",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=20)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
+        with multivac_dev(args.latency_ms, database_url, Path(scratch) / "dev.log") as running:
+            for service in ("slack", "pagerduty", "jira"):  # rate limits: the storm bench's topic
+                requests.post(
+                    f"{running.sandbox_url}/_sandbox/traffic/{service}",
+                    json={"rate_limits": False},
+                    timeout=10,
+                )
+            requests.post(
+                f"{running.sandbox_url}/_sandbox/clock",
+                json={"now": AMERICAN_AFTERNOON},
+                timeout=10,
+            )
+            run_parallel(running, 2)  # warm the caches, as in a running Multivac
+            parallel = run_parallel(running, args.incidents)
+            sequential = run_sequential(running, max(5, args.incidents // 4))
+            running.runtime.close()
+    print(report(parallel, sequential, args.latency_ms, database_url.split(":", 1)[0]))
+
+
+if __name__ == "__main__":
+    main()
