@@ -18,6 +18,11 @@ PROCESS_PAGERDUTY_DELIVERY = "workers.tasks.process_pagerduty_delivery"
 RUN_WAR_ROOM_STEP = "workers.tasks.run_war_room_step"
 RECONCILE = "workers.tasks.reconcile"
 PROBE_INTEGRATIONS = "workers.tasks.probe_integrations"
+# Slack: args are JSON-able dicts (see multivac.incidents.slack_commands.Invocation) or ids.
+HANDLE_SLASH_COMMAND = "workers.tasks.handle_slash_command"  # [invocation: dict]
+HANDLE_BLOCK_ACTION = "workers.tasks.handle_block_action"  # [payload: dict]
+HANDLE_VIEW_SUBMISSION = "workers.tasks.handle_view_submission"  # [payload: dict]
+PROCESS_SLACK_EVENT = "workers.tasks.process_slack_event"  # [delivery_id: int]
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

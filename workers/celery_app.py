@@ -20,5 +20,6 @@ def make_celery(settings: Settings, runtime: Runtime | None = None) -> MultivacC
     app = MultivacCelery("multivac", set_as_current=False)
     app.config_from_object(celery_config(settings))
     app.runtime = runtime or Runtime(settings)
-    app.autodiscover_tasks(["workers"], related_name="tasks", force=True)
+    app.conf.include = ["workers.tasks", "workers.slack_tasks"]
+    app.loader.import_default_modules()
     return app

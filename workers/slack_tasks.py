@@ -1,0 +1,1 @@
+"""Celery tasks for Slack: slash commands, button clicks, modal submissions and events."""
