@@ -3,7 +3,6 @@ trigger ids for modals and response URLs with Slack's limits."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from tests.sandbox.slack_helpers import (
     Received,
     actor,
     fake_multivac,
-    multivac_for,
     run_command,
     signed_by_slack,
     slack_error,
@@ -28,13 +26,6 @@ from tests.sandbox.slack_helpers import (
 )
 
 AROHA = slack_id("Aroha Ngata")
-
-
-@pytest.fixture
-def multivac(sandbox: RunningSandbox) -> Iterator[FakeMultivac]:
-    """A recording stand-in for Multivac, set as the sandbox's `multivac_url`."""
-    with multivac_for(sandbox) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from slack_sdk import WebClient
 
 from multivac.sandbox import seed
@@ -13,20 +10,12 @@ from multivac.sandbox.slack.actor import SlackActor
 from tests.sandbox.slack_helpers import (
     FakeMultivac,
     actor,
-    multivac_for,
     signed_by_slack,
     slack_id,
     slack_state,
 )
 
 AROHA = slack_id("Aroha Ngata")
-
-
-@pytest.fixture
-def multivac(sandbox: RunningSandbox) -> Iterator[FakeMultivac]:
-    """A recording stand-in for Multivac, set as the sandbox's `multivac_url`."""
-    with multivac_for(sandbox) as fake:
-        yield fake
 
 
 def test_a_reaction_changes_the_message_and_sends_the_event(

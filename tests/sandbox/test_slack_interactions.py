@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 from slack_sdk import WebClient
 
@@ -14,7 +12,6 @@ from tests.sandbox.slack_helpers import (
     MODAL,
     FakeMultivac,
     actor,
-    multivac_for,
     open_modal,
     run_command,
     signed_by_slack,
@@ -39,13 +36,6 @@ BUTTONS: list[dict[str, Any]] = [
         ],
     },
 ]
-
-
-@pytest.fixture
-def multivac(sandbox: RunningSandbox) -> Iterator[FakeMultivac]:
-    """A recording stand-in for Multivac, set as the sandbox's `multivac_url`."""
-    with multivac_for(sandbox) as fake:
-        yield fake
 
 
 def test_clicking_a_button_sends_block_actions_and_can_replace_the_message(
