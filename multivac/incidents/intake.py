@@ -18,14 +18,18 @@ from multivac.incidents.rules import qualifies, severity_for
 from multivac.settings import IncidentSettings
 from multivac.store.incidents import (
     IncidentFields,
+    get_incident,
     get_or_create_incident_for_pagerduty,
     incident_by_pagerduty_id,
+    link_pagerduty,
     update_incident,
 )
 from multivac.store.models import Incident, IncidentStatus
 from multivac.store.timeline import add_timeline
 
 STATUSES = {status.value: status for status in IncidentStatus}
+# PagerDuty incidents that Multivac opens for incidents declared in Slack carry this key + our id.
+DECLARED_KEY_PREFIX = "multivac-incident-"
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,9 @@ def take_pagerduty_event(
     if facts is None:
         known = incident_by_pagerduty_id(session, event.incident_id or "")
         return Intake(known.id if known else None, False)
+    declared = _declared_in_slack(session, facts)
+    if declared is not None:
+        return Intake(declared, False)
     incident, created = get_or_create_incident_for_pagerduty(
         session, facts.id, title=facts.title, **_fields(rules, facts, event)
     )
@@ -79,6 +86,27 @@ def _fields(rules: IncidentSettings, facts: IncidentFacts, event: PagerDutyEvent
         "triggered_at": facts.created_at or event.occurred_at,
         "last_event_at": event.occurred_at,
     }
+
+
+def _declared_in_slack(session: Session, facts: IncidentFacts) -> int | None:
+    """The incident declared in Slack that paged PagerDuty with this incident key, now linked to
+    the PagerDuty incident (its webhooks may come before the declaring worker has linked it)."""
+    key = facts.incident_key or ""
+    if not key.startswith(DECLARED_KEY_PREFIX) or not key[len(DECLARED_KEY_PREFIX) :].isdigit():
+        return None
+    incident = get_incident(session, int(key[len(DECLARED_KEY_PREFIX) :]))
+    if incident is None or incident.pagerduty_id not in (None, facts.id):
+        return None
+    if incident.pagerduty_id is None:
+        link_pagerduty(
+            session,
+            incident.id,
+            facts.id,
+            pagerduty_number=facts.number,
+            pagerduty_url=facts.html_url or None,
+            escalation_policy_id=facts.escalation_policy_id,
+        )
+    return incident.id
 
 
 def _claim_war_room(session: Session, incident_id: int) -> bool:

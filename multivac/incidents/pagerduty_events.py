@@ -35,6 +35,7 @@ class IncidentFacts:
     assignee_names: tuple[str, ...]
     html_url: str
     created_at: datetime | None
+    incident_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def _incident(data: dict[str, Any]) -> IncidentFacts:
         assignee_names=tuple(str(a.get("summary") or a["id"]) for a in assignees if a.get("id")),
         html_url=str(data.get("html_url") or ""),
         created_at=_parse_time(created) if isinstance(created, str) else None,
+        incident_key=_optional_text(data, "incident_key"),
     )
 
 

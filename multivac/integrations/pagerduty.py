@@ -177,6 +177,16 @@ class PagerDutyPager:
             raw = self._session.rget(f"/users/{user_id}")
         return PagerUser(id=str(raw["id"]), name=str(raw.get("name", "")), email=str(raw["email"]))
 
+    def find_user_by_email(self, *, email: str) -> PagerUser | None:
+        wanted = email.strip().lower()
+        with pagerduty_errors():
+            raws = list(self._session.iter_all("/users", params={"query": wanted}))
+        found = (r for r in raws if str(r.get("email", "")).lower() == wanted)
+        raw = next(found, None)
+        if raw is None:
+            return None
+        return PagerUser(id=str(raw["id"]), name=str(raw.get("name", "")), email=str(raw["email"]))
+
     def add_note(self, *, incident_id: str, content: str) -> None:
         with pagerduty_errors():
             self._session.rpost(f"/incidents/{incident_id}/notes", json={"content": content})

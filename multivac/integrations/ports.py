@@ -41,6 +41,7 @@ class Channel:
     is_archived: bool = False
     topic: str = ""
     purpose: str = ""
+    creator: str | None = None  # the user id that created it (Multivac's bot for war rooms)
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,10 @@ class Pager(Protocol):
         ...
 
     def user(self, *, user_id: str) -> PagerUser: ...
+
+    def find_user_by_email(self, *, email: str) -> PagerUser | None:
+        """The user whose email is exactly `email` (case-insensitive), or None."""
+        ...
 
     def add_note(self, *, incident_id: str, content: str) -> None: ...
 

@@ -56,6 +56,7 @@ def _channel(raw: Mapping[str, Any]) -> Channel:
         is_archived=bool(raw.get("is_archived", False)),
         topic=str((raw.get("topic") or {}).get("value", "")),
         purpose=str((raw.get("purpose") or {}).get("value", "")),
+        creator=str(raw["creator"]) if raw.get("creator") else None,
     )
 
 

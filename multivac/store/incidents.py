@@ -173,3 +173,17 @@ def war_rooms_since(session: Session, since: datetime) -> list[int]:
         .order_by(Incident.war_room_started_at)
     )
     return list(session.scalars(statement))
+
+
+def link_pagerduty(
+    session: Session, incident_id: int, pagerduty_id: str, **fields: Unpack[IncidentFields]
+) -> bool:
+    """Attach a PagerDuty incident to an incident that has none yet (declared in Slack, then
+    paged); False when it already has one."""
+    statement = (
+        update(Incident)
+        .where(Incident.id == incident_id, Incident.pagerduty_id.is_(None))
+        .values(pagerduty_id=pagerduty_id, **fields)
+        .execution_options(synchronize_session="fetch")
+    )
+    return rows_updated(session, statement) == 1

@@ -238,3 +238,29 @@ def wait_for_summary(system: System, pagerduty_id: str) -> dict[str, Any]:
                 return channel
         time.sleep(0.05)
     raise AssertionError("no summary message")
+
+
+def test_a_channel_left_behind_by_an_interrupted_attempt_is_reused(system: System) -> None:
+    bot = WebClient(token=credentials.SLACK_BOT_TOKEN, base_url=system.sandbox.slack_api_url)
+    left_behind = bot.conversations_create(name="inc-20261122-1-db-down")["channel"]["id"]
+
+    paged = system.trigger(service="Bank Feeds", title="DB down", priority="P1")
+    incident = system.war_room(paged["id"])
+
+    assert paged["incident_number"] == 1
+    assert incident.slack_channel_id == left_behind
+    assert len(channels_of(system, 1)) == 1
+    assert system.channel(left_behind)["messages"]
+
+
+def test_a_channel_a_person_named_the_same_way_is_left_alone(system: System) -> None:
+    bot = WebClient(token=credentials.SLACK_BOT_TOKEN, base_url=system.sandbox.slack_api_url)
+    theirs = bot.conversations_create(name="inc-20261122-1-db-down")["channel"]["id"]
+    with system.sandbox.sandbox.lock:  # as if Aroha had created it herself
+        system.sandbox.sandbox.slack.channels[theirs].creator = person("Aroha Ngata").slack_id
+
+    paged = system.trigger(service="Bank Feeds", title="DB down", priority="P1")
+    incident = system.war_room(paged["id"])
+
+    assert incident.slack_channel_name == "inc-20261122-1-db-down-2"
+    assert system.channel(theirs)["messages"] == []

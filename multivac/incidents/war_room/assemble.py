@@ -63,7 +63,11 @@ def jira(ctx: StepContext) -> dict[str, Any]:
     if incident.jira_key:
         return {"key": incident.jira_key, "url": f"{base}/browse/{incident.jira_key}"}
     project = ctx.route.jira_project or settings.jira.project
-    label = f"pagerduty-{incident.pagerduty_id or incident.number}"
+    label = (
+        f"pagerduty-{incident.pagerduty_id}"
+        if incident.pagerduty_id
+        else f"multivac-incident-{incident.id}"
+    )
     existing = (
         tracker.find_issue_by_label(project=project, label=label) if ctx.attempt > 1 else None
     )
@@ -116,6 +120,8 @@ def _people(ctx: StepContext, oncalls: list[OnCall]) -> dict[str, tuple[str, str
     if lead_id and lead_id not in known:
         user = Directory(ctx.deps).pagerduty_user(lead_id)
         people.setdefault(user.email.lower(), (user.name, user.id))
+    if ctx.incident.lead_email:
+        people.setdefault(ctx.incident.lead_email.lower(), (ctx.incident.lead_name or "", None))
     for email in ctx.route.invite_emails:
         people.setdefault(email.lower(), (email, None))
     return people
@@ -123,9 +129,12 @@ def _people(ctx: StepContext, oncalls: list[OnCall]) -> dict[str, tuple[str, str
 
 def _lead_user(ctx: StepContext, oncalls: list[OnCall] | None) -> PagerUser | None:
     """The lead; `oncalls` when the caller already has them (else fetched only if needed)."""
-    lead_id = ctx.incident.lead_pagerduty_id
-    if lead_id:
-        return Directory(ctx.deps).pagerduty_user(lead_id)
+    incident = ctx.incident
+    if incident.lead_pagerduty_id:
+        return Directory(ctx.deps).pagerduty_user(incident.lead_pagerduty_id)
+    if incident.lead_email:  # chosen in Slack when the incident was declared there
+        name = incident.lead_name or incident.lead_email
+        return PagerUser(id="", name=name, email=incident.lead_email)
     if ctx.deps.settings.incidents.lead_fallback == "first_oncall":
         return _first_oncall(_oncalls(ctx) if oncalls is None else oncalls)
     return None
@@ -153,7 +162,7 @@ def _record_responders(
             update_incident(
                 session,
                 incident_id,
-                lead_pagerduty_id=lead.id,
+                lead_pagerduty_id=lead.id or None,
                 lead_name=lead.name,
                 lead_email=lead.email,
                 lead_slack_id=lead_slack,
@@ -164,7 +173,7 @@ def _record_responders(
                 role=Role.LEAD,
                 email=lead.email,
                 slack_user_id=lead_slack,
-                pagerduty_user_id=lead.id,
+                pagerduty_user_id=lead.id or None,
             )
 
 
@@ -172,7 +181,11 @@ def _description(ctx: StepContext, lead: PagerUser | None) -> str:
     incident = ctx.incident
     lead_text = f"{lead.name} ({lead.email})" if lead else "unassigned"
     lines = [
-        f"PagerDuty incident #{incident.pagerduty_number}: {one_line(incident.title)}",
+        (
+            f"PagerDuty incident #{incident.pagerduty_number}: {one_line(incident.title)}"
+            if incident.pagerduty_number is not None
+            else f"Incident declared in Slack: {one_line(incident.title)}"
+        ),
         f"Severity: {incident.severity} · Urgency: {incident.urgency} · "
         f"Service: {incident.service_name}",
         f"PagerDuty: {incident.pagerduty_url or 'n/a'}",

@@ -89,9 +89,13 @@ def topic(
 
 def summary_text(summary: Summary) -> str:
     """The notification fallback: plain words, no mentions."""
+    where = (
+        f"PagerDuty #{summary.pagerduty_number}"
+        if summary.pagerduty_number is not None
+        else "an incident declared in Slack"
+    )
     return truncate(
-        f"{summary.severity} {escape_mrkdwn(one_line(summary.title))}: war room for PagerDuty "
-        f"#{summary.pagerduty_number}",
+        f"{summary.severity} {escape_mrkdwn(one_line(summary.title))}: war room for {where}",
         SECTION_MAX,
     )
 

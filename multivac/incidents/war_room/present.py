@@ -169,8 +169,9 @@ def _create_channel(ctx: StepContext) -> Channel:
 
 
 def _reusable(ctx: StepContext, existing: Channel) -> bool:
-    """Ours from an earlier attempt: active and recorded for no other incident."""
-    if existing.is_archived:
+    """Ours from an earlier attempt: active, created by Multivac, recorded for no other incident.
+    A channel a person made with the same name belongs to them: the caller picks another name."""
+    if existing.is_archived or existing.creator != ctx.deps.chat.whoami().user_id:
         return False
     with transaction(ctx.deps.sessions) as session:
         owner = incident_by_channel(session, existing.id)

@@ -87,7 +87,12 @@ class FakeChat(Recorder):
             raise Rejected(self.service, "invalid_name_specials", "Invalid channel name.")
         if any(channel.name == name for channel in self.channels.values()):
             raise NameTaken(self.service, "name_taken", "A channel with that name already exists.")
-        channel = Channel(id=f"C{next(self._ids):08d}", name=name, is_private=private)
+        channel = Channel(
+            id=f"C{next(self._ids):08d}",
+            name=name,
+            is_private=private,
+            creator=self.identity.user_id,
+        )
         self.channels[channel.id] = channel
         self.members[channel.id] = {self.identity.user_id}
         return channel

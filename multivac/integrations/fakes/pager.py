@@ -80,6 +80,11 @@ class FakePager(Recorder):
             raise NotFound(self.service, f"no user {user_id}", code="404")
         return self.users[user_id]
 
+    def find_user_by_email(self, *, email: str) -> PagerUser | None:
+        self._record("find_user_by_email", email=email)
+        wanted = email.strip().lower()
+        return next((u for u in self.users.values() if u.email.lower() == wanted), None)
+
     def add_note(self, *, incident_id: str, content: str) -> None:
         self._record("add_note", incident_id=incident_id, content=content)
         self._incident(incident_id)
