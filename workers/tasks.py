@@ -21,6 +21,11 @@ from multivac.incidents.war_room import flow
 from multivac.runtime import Runtime
 
 STEP_MAX_RETRIES = 10
+# Which task processes a recorded delivery, by its source.
+PROCESSORS = {
+    "pagerduty": queueing.PROCESS_PAGERDUTY_DELIVERY,
+    "slack": queueing.PROCESS_SLACK_EVENT,
+}
 
 
 def runtime_of(task: Task) -> Runtime:
@@ -81,9 +86,9 @@ def reconcile(self: Task) -> None:
     """Re-drive deliveries and war-room steps that were recorded but never finished."""
     runtime = runtime_of(self)
     stalled = stalled_work(runtime.deps(), datetime.now(UTC))
-    for delivery_id in stalled.deliveries:
-        self.app.send_task(
-            queueing.PROCESS_PAGERDUTY_DELIVERY, args=[delivery_id], ignore_result=True
-        )
+    for delivery_id, source in stalled.deliveries:
+        task = PROCESSORS.get(source)
+        if task is not None:
+            self.app.send_task(task, args=[delivery_id], ignore_result=True)
     for incident_id, step in stalled.steps:
         start_steps(self, incident_id, [step])

@@ -24,14 +24,16 @@ WAR_ROOM_HORIZON = timedelta(days=2)
 
 @dataclass
 class Stalled:
-    deliveries: list[int] = field(default_factory=list)
+    deliveries: list[tuple[int, str]] = field(default_factory=list)  # (id, source)
     steps: list[tuple[int, str]] = field(default_factory=list)
 
 
 def stalled_work(deps: Deps, now: datetime) -> Stalled:
     stalled = Stalled()
     with transaction(deps.sessions) as session:
-        stalled.deliveries = [d.id for d in unfinished_deliveries(session, now - DELIVERY_GRACE)]
+        stalled.deliveries = [
+            (d.id, str(d.source)) for d in unfinished_deliveries(session, now - DELIVERY_GRACE)
+        ]
         incident_ids = war_rooms_since(session, now - WAR_ROOM_HORIZON)
     for incident_id in incident_ids:
         stalled.steps += [(incident_id, step) for step in advance(deps, incident_id)]

@@ -40,8 +40,11 @@ def test_an_unexpected_error_is_a_plain_500_without_a_trace(tmp_path: Path) -> N
     def boom() -> str:
         raise RuntimeError("secret internals")
 
-    app.logger.disabled = True
-    response = app.test_client().get("/boom")
+    app.logger.disabled = True  # shared by every app named "multivac": restored below
+    try:
+        response = app.test_client().get("/boom")
+    finally:
+        app.logger.disabled = False
     assert response.status_code == 500
     assert b"secret internals" not in response.data
     assert b"Traceback" not in response.data
