@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from multivac.queueing import TaskQueue
 from multivac.runtime import Runtime
 from multivac.settings import Settings, SettingsError, load_settings
-from multivac.web import health, pagerduty
+from multivac.web import health, pagerduty, slack
 
 
 def create_app(
@@ -25,6 +25,7 @@ def create_app(
     app.extensions["multivac.queue"] = queue or TaskQueue(settings)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(pagerduty.blueprint)
+    app.register_blueprint(slack.blueprint)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     return app

@@ -1,8 +1,14 @@
-"""One place that builds Settings for tests, pointed at a running sandbox."""
+"""One place that builds Settings for tests, pointed at a running sandbox, and serves the app."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask
 from pydantic import SecretStr
+from werkzeug.serving import make_server
 
 from multivac.sandbox import credentials
 from multivac.sandbox.server import RunningSandbox
@@ -42,3 +48,20 @@ def sandbox_settings(
             timeout_seconds=5,
         ),
     )
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """`app` on a real loopback HTTP server (threaded, like production); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval makes shutdown quick; it costs nothing while requests flow.
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="multivac-web", daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

@@ -14,7 +14,6 @@ from flask.typing import ResponseReturnValue
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from multivac.incidents.pagerduty_events import MalformedEvent, PagerDutyEvent, parse_envelope
 from multivac.queueing import PROCESS_PAGERDUTY_DELIVERY, TaskQueue
@@ -22,6 +21,7 @@ from multivac.runtime import Runtime
 from multivac.store.database import transaction
 from multivac.store.deliveries import record_delivery
 from multivac.store.models import DeliverySource
+from multivac.web.body import read_body
 from multivac.web.signatures import pagerduty_signature_valid
 
 SIGNATURE_HEADER = "X-PagerDuty-Signature"
@@ -34,7 +34,7 @@ blueprint = Blueprint("pagerduty_webhooks", __name__)
 def receive() -> ResponseReturnValue:
     runtime: Runtime = current_app.extensions["multivac"]
     limit = runtime.settings.web.max_body_bytes
-    body = _read_body(limit)
+    body = read_body(limit)
     if body is None:
         return _error(413, "body too large", f"body over {limit} bytes")
     if not _signed_by_pagerduty(runtime, body):
@@ -58,21 +58,6 @@ def _database_unavailable(error: SQLAlchemyError) -> ResponseReturnValue:
     current_app.logger.exception("PagerDuty webhook not recorded", exc_info=error)
     body = jsonify(error="database unavailable", message="delivery not recorded; retry later")
     return body, 503, {"Retry-After": "30"}
-
-
-def _read_body(limit: int) -> bytes | None:
-    """The raw body, or None when it is over `limit` bytes: by Content-Length, or while reading a
-    chunked body without one."""
-    if request.content_length is not None and request.content_length > limit:
-        return None
-    # A capped read stops quietly at the cap, so read one byte more than allowed: a body that
-    # fills the cap is over the limit, and one of exactly `limit` bytes is not.
-    request.max_content_length = limit + 1
-    try:
-        body = request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        return None
-    return body if len(body) <= limit else None
 
 
 def _signed_by_pagerduty(runtime: Runtime, body: bytes) -> bool:

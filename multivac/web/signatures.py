@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+
+from slack_sdk.signature import Clock, SignatureVerifier
 
 PAGERDUTY_SIGNATURE_VERSION = "v1"
 
@@ -36,3 +38,19 @@ def _v1_signatures(header: str) -> Iterator[bytes]:
         if separator and version.strip() == PAGERDUTY_SIGNATURE_VERSION and value:
             # Bytes, not str: compare_digest refuses non-ASCII str, and headers are untrusted.
             yield value.encode("utf-8", "replace")
+
+
+def slack_request_valid(
+    body: bytes, headers: Mapping[str, str], signing_secret: str, clock: Clock | None = None
+) -> bool:
+    """True when `X-Slack-Signature` is the v0 signature of the raw `body` under `signing_secret`
+    and `X-Slack-Request-Timestamp` is within five minutes of now (slack_sdk's verifier).
+
+    Missing headers, a timestamp that is not a number and a body that is not UTF-8 are simply
+    False: the verifier would raise on the last two, and headers and body are untrusted.
+    """
+    verifier = SignatureVerifier(signing_secret, clock or Clock())
+    try:
+        return verifier.is_valid_request(body, dict(headers))
+    except ValueError:  # int("abc") in the timestamp check; UnicodeDecodeError of the body
+        return False

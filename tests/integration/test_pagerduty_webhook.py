@@ -7,12 +7,9 @@ Every test runs on SQLite and on PostgreSQL, with the real task queue on its own
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,11 +21,10 @@ from flask import Flask
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from multivac.app import create_app
-from multivac.queueing import PROCESS_PAGERDUTY_DELIVERY, QUEUE, TaskQueue
+from multivac.queueing import PROCESS_PAGERDUTY_DELIVERY, TaskQueue
 from multivac.runtime import Runtime
 from multivac.sandbox import credentials
 from multivac.sandbox.pagerduty.webhooks import envelope, signature_header, ulid_like
@@ -36,7 +32,8 @@ from multivac.sandbox.server import SandboxOptions, start_sandbox
 from multivac.settings import Settings
 from multivac.store.models import Delivery, DeliverySource, DeliveryStatus
 from tests.integration.concurrency import run_concurrently
-from tests.support import sandbox_settings
+from tests.integration.queue_helpers import empty_broker, enqueued
+from tests.support import sandbox_settings, serving
 
 pytestmark = pytest.mark.integration
 
@@ -111,12 +108,7 @@ class Multivac:
             return list(session.scalars(select(Delivery).order_by(Delivery.id)))
 
     def enqueued(self) -> list[tuple[str, list[Any]]]:
-        """(task name, args) of every message waiting in the workers' queue, oldest first."""
-        messages = [json.loads(raw) for raw in reversed(self.broker.lrange(QUEUE, 0, -1))]
-        return [
-            (message["headers"]["task"], json.loads(base64.b64decode(message["body"]))[0])
-            for message in messages
-        ]
+        return enqueued(self.broker)
 
 
 @dataclass
@@ -161,11 +153,8 @@ def configured(
 
 @pytest.fixture
 def broker() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(QUEUE_REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+    with empty_broker(QUEUE_REDIS_URL) as client:
+        yield client
 
 
 @pytest.fixture
@@ -182,20 +171,6 @@ def make_multivac(
 @pytest.fixture
 def multivac(make_multivac: Factory) -> Multivac:
     return make_multivac()
-
-
-@contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """`app` on a real loopback HTTP server (threaded, like production); yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="multivac-web", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 def assert_nothing_recorded_or_enqueued(multivac: Multivac) -> None:
