@@ -88,7 +88,7 @@ class DeclarationRules(BaseModel):
     on a listed service (an empty service list means every service)."""
 
     urgencies: list[str] = ["high"]
-    priorities: list[str] = []
+    priorities: list[str] = ["P1", "P2"]
     services: list[str] = []
 
 
@@ -141,6 +141,31 @@ class IncidentSettings(BaseModel):
         return next(found, ServiceRoute(service=service_name))
 
 
+EVERYONE: Literal["everyone"] = "everyone"
+# "everyone", or Slack user group ids (`S…`); from the environment: "everyone" or "S1,S2".
+Audience = Annotated[Literal["everyone"] | list[str], NoDecode]
+
+
+def _everyone_or_groups(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() == EVERYONE:
+        return EVERYONE
+    return _split_commas(value)
+
+
+class AuthorizationSettings(BaseModel):
+    """Who may do what from Slack. The incident lead and the people holding a role (cx, comms,
+    scribe) may always resolve and change the severity; the user groups listed add to them."""
+
+    declare: Audience = EVERYONE
+    resolve: Audience = []
+    severity: Audience = []
+    usergroup_cache_seconds: int = Field(default=300, ge=0)
+
+    _audiences = field_validator("declare", "resolve", "severity", mode="before")(
+        _everyone_or_groups
+    )
+
+
 class WorkerSettings(BaseModel):
     # Longer than the longest retry delay, so that Redis never redelivers a task still waiting.
     visibility_timeout_seconds: int = Field(default=7200, gt=0)
@@ -177,6 +202,7 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     worker: WorkerSettings = WorkerSettings()
     incidents: IncidentSettings = IncidentSettings()
+    authorization: AuthorizationSettings = AuthorizationSettings()
 
 
 def _settings_class(toml_path: Path | None, environ: Mapping[str, str]) -> type[Settings]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from multivac.store.models import Responder, utcnow
@@ -48,3 +48,32 @@ def responders(session: Session, incident_id: int, *, role: str | None = None) -
     if role is not None:
         statement = statement.where(Responder.role == role)
     return list(session.scalars(statement.order_by(Responder.id)))
+
+
+def set_role_holder(
+    session: Session,
+    incident_id: int,
+    *,
+    role: str,
+    email: str,
+    slack_user_id: str | None = None,
+    pagerduty_user_id: str | None = None,
+) -> None:
+    """Make this person the one holder of `role` (a lead, a CX liaison): whoever held it before
+    no longer does. Idempotent; concurrent callers end with one of them holding it."""
+    normalised = email.strip().lower()
+    session.execute(
+        delete(Responder).where(
+            Responder.incident_id == incident_id,
+            Responder.role == role,
+            Responder.email != normalised,
+        )
+    )
+    add_responder(
+        session,
+        incident_id,
+        role=role,
+        email=normalised,
+        slack_user_id=slack_user_id,
+        pagerduty_user_id=pagerduty_user_id,
+    )

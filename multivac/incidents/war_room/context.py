@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from multivac.integrations.ports import Chat, Pager, Tracker
 from multivac.settings import ServiceRoute, Settings
 from multivac.store.incidents import get_incident
-from multivac.store.models import Incident
+from multivac.store.models import Incident, Role
+from multivac.store.responders import responders
 from multivac.store.steps import completed_steps
+
+ROLE_ORDER: tuple[str, ...] = (Role.CX, Role.COMMS, Role.SCRIBE)
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class StepContext:
     incident: Incident  # a detached snapshot taken when the step started
     results: dict[str, dict[str, Any]]  # the results of the steps done so far
     attempt: int = 1  # > 1 when an earlier attempt may have done part of the work
+    roles: tuple[tuple[str, str], ...] = ()  # (role, Slack user id) of cx, comms, scribe
 
     @property
     def route(self) -> ServiceRoute:
@@ -47,5 +51,14 @@ def load_context(session: Session, deps: Deps, incident_id: int, attempt: int) -
     if incident is None:
         raise LookupError(f"incident {incident_id} does not exist")
     results = completed_steps(session, incident_id)
+    roles = tuple(
+        (row.role, row.slack_user_id)
+        for row in responders(session, incident_id)
+        if row.role in ROLE_ORDER and row.slack_user_id
+    )
     session.expunge(incident)
-    return StepContext(deps, incident, results, attempt)
+    return StepContext(deps, incident, results, attempt, _ordered(roles))
+
+
+def _ordered(roles: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(roles, key=lambda pair: ROLE_ORDER.index(pair[0])))

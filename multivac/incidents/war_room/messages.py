@@ -27,6 +27,7 @@ ACKNOWLEDGE, RESOLVE, CHANGE_SEVERITY = (
     "incident.resolve",
     "incident.severity",
 )
+ACTIONS_BLOCK = "incident_actions"
 STEP_WORDS = {
     "channel": "create the Slack channel",
     "responders": "find the on-call responders",
@@ -62,6 +63,8 @@ class Summary:
     unmapped: Sequence[Unmapped]
     jira_key: str | None
     jira_url: str | None
+    roles: tuple[tuple[str, str], ...] = ()  # (label, Slack user id): CX liaison, Comms, Scribe
+    resolved: bool = False  # no buttons once resolved
 
 
 def link(url: str | None, label: str) -> str:
@@ -121,10 +124,12 @@ def summary_blocks(summary: Summary) -> list[dict[str, Any]]:
             "`/incident update`; the CX liaison decides what customers are told."
         )
     )
+    if summary.resolved:
+        return blocks
     blocks.append(
         {
             "type": "actions",
-            "block_id": "incident_actions",
+            "block_id": ACTIONS_BLOCK,
             "elements": [
                 _button("Acknowledge", ACKNOWLEDGE, summary.incident_id, "primary"),
                 _button("Resolve", RESOLVE, summary.incident_id, "danger"),
@@ -162,7 +167,15 @@ def _who(summary: Summary) -> str:
         lead = escape_mrkdwn(summary.lead_name or "unassigned")
     others = [f"<@{r}>" for r in summary.responder_ids if r != summary.lead_slack_id]
     responders = ", ".join(others) if others else "none yet"
-    return truncate(f"*Lead:* {lead}\n*Responders:* {responders}", SECTION_MAX)
+    lines = [f"*Lead:* {lead}", f"*Responders:* {responders}"]
+    if summary.roles:
+        lines.append(roles_line(summary.roles))
+    return truncate("\n".join(lines), SECTION_MAX)
+
+
+def roles_line(roles: Sequence[tuple[str, str]]) -> str:
+    """`*CX liaison:* <@U1> · *Comms:* <@U2>`, or "" when nobody holds a role."""
+    return " · ".join(f"*{escape_mrkdwn(label)}:* <@{user}>" for label, user in roles)
 
 
 def _plain(text: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from multivac.integrations.errors import NameTaken
 from multivac.integrations.ports import Channel, MessageMetadata
 from multivac.store.database import transaction
 from multivac.store.incidents import incident_by_channel, update_incident
+from multivac.store.models import IncidentStatus
 from multivac.store.timeline import add_timeline
 
 NAME_ATTEMPTS = 20
@@ -94,7 +95,7 @@ def bookmarks(ctx: StepContext) -> dict[str, Any]:
 def summary(ctx: StepContext) -> dict[str, Any]:
     """Post the summary; on a retry, an already posted one (found by its metadata) is updated."""
     chat, channel_id = ctx.deps.chat, ctx.results["channel"]["id"]
-    view = _summary(ctx)
+    view = summary_view(ctx)
     text, blocks = messages.summary_text(view), messages.summary_blocks(view)
     ts = None
     if ctx.attempt > 1:
@@ -133,7 +134,7 @@ def jira_late(ctx: StepContext) -> dict[str, Any]:
         chat.add_bookmark(channel_id=channel_id, title=f"Jira {jira['key']}", link=jira["url"])
     posted = ctx.results["summary"]
     if posted.get("jira_key") is None:
-        view = _summary(ctx)
+        view = summary_view(ctx)
         chat.update_message(
             channel_id=channel_id,
             ts=posted["ts"],
@@ -199,7 +200,11 @@ def _bookmarks(ctx: StepContext) -> list[tuple[str, str]]:
     return wanted
 
 
-def _summary(ctx: StepContext) -> messages.Summary:
+ROLE_LABELS = {"cx": "CX liaison", "comms": "Comms", "scribe": "Scribe"}
+
+
+def summary_view(ctx: StepContext) -> messages.Summary:
+    """The summary message's content as the incident stands now (lead, roles, status)."""
     incident = ctx.incident
     found = ctx.result("responders") or {}
     jira = ctx.result("jira") or {}
@@ -212,10 +217,12 @@ def _summary(ctx: StepContext) -> messages.Summary:
         urgency=incident.urgency or "unknown",
         pagerduty_number=incident.pagerduty_number,
         pagerduty_url=incident.pagerduty_url,
-        lead_slack_id=found.get("lead_slack_id"),
-        lead_name=found.get("lead_name") or incident.lead_name,
+        lead_slack_id=incident.lead_slack_id or found.get("lead_slack_id"),
+        lead_name=incident.lead_name or found.get("lead_name"),
         responder_ids=found.get("slack_ids", []),
         unmapped=[messages.Unmapped(p["name"], p["email"]) for p in found.get("unmapped", [])],
         jira_key=jira.get("key"),
         jira_url=jira.get("url"),
+        roles=tuple((ROLE_LABELS.get(role, role), user) for role, user in ctx.roles),
+        resolved=incident.status == IncidentStatus.RESOLVED,
     )
