@@ -14,10 +14,11 @@ from celery import Task, shared_task
 
 from multivac import queueing
 from multivac.diagnostics import probe_integrations as probe
-from multivac.incidents import inbox
+from multivac.incidents import inbox, newcomers
 from multivac.incidents.reconcile import stalled_work
 from multivac.incidents.retrying import backoff_seconds
 from multivac.incidents.war_room import flow
+from multivac.integrations.errors import Retryable
 from multivac.runtime import Runtime
 
 STEP_MAX_RETRIES = 10
@@ -57,8 +58,30 @@ def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
     intake = inbox.process_pagerduty_delivery(
         runtime.sessions, runtime.settings.incidents, delivery_id, worker_name()
     )
-    if intake is not None and intake.start_war_room and intake.incident_id is not None:
+    if intake is None or intake.incident_id is None:
+        return
+    if intake.start_war_room:
         start_steps(self, intake.incident_id, flow.advance(runtime.deps(), intake.incident_id))
+    if intake.invite_pagerduty_users:
+        self.app.send_task(
+            queueing.INVITE_PAGERDUTY_USERS,
+            args=[intake.incident_id, list(intake.invite_pagerduty_users)],
+            ignore_result=True,
+        )
+
+
+@shared_task(
+    bind=True,
+    name=queueing.INVITE_PAGERDUTY_USERS,
+    max_retries=STEP_MAX_RETRIES,
+    ignore_result=True,
+    autoretry_for=(Retryable,),
+    retry_backoff=True,
+    retry_jitter=True,
+)
+def invite_pagerduty_users(self: Task, incident_id: int, user_ids: list[str]) -> None:
+    """Bring people PagerDuty added to an incident into its war room."""
+    newcomers.invite_pagerduty_users(runtime_of(self).deps(), incident_id, user_ids)
 
 
 @shared_task(

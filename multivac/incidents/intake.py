@@ -32,10 +32,17 @@ STATUSES = {status.value: status for status in IncidentStatus}
 DECLARED_KEY_PREFIX = "multivac-incident-"
 
 
+# Events that bring new people to an incident: they are invited to its war room.
+NEW_PEOPLE_EVENTS = frozenset(
+    {"incident.responder.added", "incident.escalated", "incident.reassigned", "incident.delegated"}
+)
+
+
 @dataclass(frozen=True)
 class Intake:
     incident_id: int | None
     start_war_room: bool
+    invite_pagerduty_users: tuple[str, ...] = ()  # PagerDuty user ids to bring into the channel
 
 
 def take_pagerduty_event(
@@ -45,7 +52,9 @@ def take_pagerduty_event(
     facts = event.incident
     if facts is None:
         known = incident_by_pagerduty_id(session, event.incident_id or "")
-        return Intake(known.id if known else None, False)
+        if known is None:
+            return Intake(None, False)
+        return Intake(known.id, False, _newcomers(known, event, ()))
     declared = _declared_in_slack(session, facts)
     if declared is not None:
         return Intake(declared, False)
@@ -66,7 +75,21 @@ def take_pagerduty_event(
     start = qualifies(rules, facts) and _claim_war_room(session, incident.id)
     if start:
         _note(session, incident, "declared", f"War room declared ({facts.urgency} urgency)", event)
-    return Intake(incident.id, start)
+        return Intake(incident.id, True)  # the war room invites the assignees itself
+    return Intake(incident.id, False, _newcomers(incident, event, facts.assignee_ids))
+
+
+def _newcomers(
+    incident: Incident, event: PagerDutyEvent, assignees: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Who this event brings to an incident whose war room exists: a responder PagerDuty added,
+    or the people an escalation, reassignment or delegation now assigns."""
+    if incident.war_room_started_at is None or event.event_type not in NEW_PEOPLE_EVENTS:
+        return ()
+    user = event.data.get("user")
+    if event.event_type == "incident.responder.added":
+        return (str(user["id"]),) if isinstance(user, dict) and user.get("id") else ()
+    return assignees
 
 
 def _fields(rules: IncidentSettings, facts: IncidentFacts, event: PagerDutyEvent) -> IncidentFields:

@@ -209,3 +209,20 @@ def test_list_and_oncall_work_anywhere(system: System) -> None:
 def _open_view(system: System, who: seed.Person) -> list[dict[str, Any]]:
     views = system.state()["slack"].get("views") or []
     return [v for v in views if v.get("user") == who.slack_id and not v.get("closed")]
+
+
+def test_someone_paged_from_slack_is_invited_once_pagerduty_has_them(system: System) -> None:
+    incident = war_room(system)
+    channel = incident.slack_channel_id or ""
+    zoe = person("Zoe Anderson")  # the incident manager: escalation level 3, not invited
+    assert zoe.slack_id not in system.channel(channel)["members"]
+
+    run(system, LUCAS, f"page <@{zoe.slack_id}> please join", channel)
+
+    members = eventually(
+        lambda: (m := system.channel(channel)["members"]) and zoe.slack_id in m and m,
+        "Zoe in the channel",
+    )
+    assert zoe.slack_id in members
+    said = [texts(m) for m in system.channel(channel)["messages"]]
+    assert any(f"Joined through PagerDuty: <@{zoe.slack_id}>" in text for text in said)

@@ -129,3 +129,34 @@ def test_an_incident_key_naming_no_incident_of_ours_is_an_ordinary_incident(
     stranger = event("incident.triggered", T0, incident_key=f"{DECLARED_KEY_PREFIX}99999")
     incident_id, start = take(session_factory, stranger)
     assert incident_id is not None and start is True
+
+
+def test_an_escalation_after_the_war_room_brings_the_new_assignees(
+    session_factory: sessionmaker[Session],
+) -> None:
+    take(session_factory, event("incident.triggered", T0))
+    escalated = event(
+        "incident.escalated",
+        T0 + timedelta(minutes=5),
+        assignee_ids=("PUSER2",),
+        assignee_names=("Mia Thompson",),
+    )
+    with transaction(session_factory) as session:
+        intake = take_pagerduty_event(session, escalated, RULES)
+    assert intake.invite_pagerduty_users == ("PUSER2",)
+    assert intake.start_war_room is False
+
+
+def test_a_responder_added_in_pagerduty_is_brought_in(
+    session_factory: sessionmaker[Session],
+) -> None:
+    take(session_factory, event("incident.triggered", T0))
+    added = PagerDutyEvent(
+        id="responder-1", event_type="incident.responder.added", occurred_at=T0,
+        incident_id=FACTS.id, incident=None, agent_id=None, client_name=None,
+        data={"type": "incident_responder", "user": {"id": "PZOE"},
+              "incident": {"id": FACTS.id}},
+    )  # fmt: skip
+    with transaction(session_factory) as session:
+        intake = take_pagerduty_event(session, added, RULES)
+    assert intake.invite_pagerduty_users == ("PZOE",)
