@@ -112,7 +112,9 @@ def running_system(
     sandbox.sandbox.multivac_url = web_url
     sandbox.sandbox.reset()
     worker_app = make_celery(settings, runtime)
-    worker_app.control.purge()
+    # Nothing from an earlier run (queued, held back for a retry, or unacknowledged) may reach
+    # this run's worker: its ids would name this run's incidents.
+    runtime.redis.flushdb()
     try:
         with start_worker(
             worker_app, pool="threads", concurrency=concurrency, perform_ping_check=False
@@ -124,4 +126,5 @@ def running_system(
         server.shutdown()
         sandbox.stop()
         queue.close()
+        runtime.redis.flushdb()
         runtime.close()
