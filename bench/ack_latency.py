@@ -119,9 +119,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        database_url = f"sqlite:///{scratch}/bench.db"
+        database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
         with multivac_dev(0.0, database_url, Path(scratch) / "dev.log") as running:
             for name, make in (("webhook ack", webhook), ("slash-command ack", slash_command)):
                 load(make(running.web_url), args.rate, 1.0)  # warm up connections and caches
