@@ -18,6 +18,9 @@ PROCESS_PAGERDUTY_DELIVERY = "workers.tasks.process_pagerduty_delivery"
 RUN_WAR_ROOM_STEP = "workers.tasks.run_war_room_step"
 RECONCILE = "workers.tasks.reconcile"
 INVITE_PAGERDUTY_USERS = "workers.tasks.invite_pagerduty_users"  # [incident_id, [user ids]]
+SYNC_PAGERDUTY_CHANGES = (
+    "workers.tasks.sync_pagerduty_changes"  # [incident_id, changes, note, agent]
+)
 PROBE_INTEGRATIONS = "workers.tasks.probe_integrations"
 # Slack: args are JSON-able dicts (see multivac.incidents.slack_commands.Invocation) or ids.
 HANDLE_SLASH_COMMAND = "workers.tasks.handle_slash_command"  # [invocation: dict]

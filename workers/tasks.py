@@ -14,7 +14,7 @@ from celery import Task, shared_task
 
 from multivac import queueing
 from multivac.diagnostics import probe_integrations as probe
-from multivac.incidents import inbox, newcomers
+from multivac.incidents import inbox, newcomers, sync
 from multivac.incidents.reconcile import stalled_work
 from multivac.incidents.retrying import backoff_seconds
 from multivac.incidents.war_room import flow
@@ -62,6 +62,12 @@ def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
         return
     if intake.start_war_room:
         start_steps(self, intake.incident_id, flow.advance(runtime.deps(), intake.incident_id))
+    if intake.changes:
+        self.app.send_task(
+            queueing.SYNC_PAGERDUTY_CHANGES,
+            args=[intake.incident_id, list(intake.changes), intake.note, intake.agent_id],
+            ignore_result=True,
+        )
     if intake.invite_pagerduty_users:
         self.app.send_task(
             queueing.INVITE_PAGERDUTY_USERS,
@@ -102,6 +108,16 @@ def run_war_room_step(self: Task, incident_id: int, step: str) -> None:
         cap = runtime.settings.worker.max_retry_delay_seconds
         delay = backoff_seconds(self.request.retries, outcome.retry_after, cap=cap)
         raise self.retry(countdown=delay)
+
+
+@shared_task(bind=True, name=queueing.SYNC_PAGERDUTY_CHANGES, ignore_result=True)
+def sync_pagerduty_changes(
+    self: Task, incident_id: int, changes: list[str], note: str, agent_id: str | None
+) -> None:
+    """Show in Slack and Jira what people changed in PagerDuty."""
+    sync.apply_pagerduty_changes(
+        runtime_of(self).deps(), incident_id, changes, note=note, agent_id=agent_id
+    )
 
 
 @shared_task(bind=True, name=queueing.RECONCILE, ignore_result=True)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from multivac.incidents.changes import STATUSES, note_text, record_changes
 from multivac.incidents.pagerduty_events import IncidentFacts, PagerDutyEvent
 from multivac.incidents.rules import qualifies, severity_for
 from multivac.settings import IncidentSettings
@@ -22,12 +23,10 @@ from multivac.store.incidents import (
     get_or_create_incident_for_pagerduty,
     incident_by_pagerduty_id,
     link_pagerduty,
-    update_incident,
 )
 from multivac.store.models import Incident, IncidentStatus
 from multivac.store.timeline import add_timeline
 
-STATUSES = {status.value: status for status in IncidentStatus}
 # PagerDuty incidents that Multivac opens for incidents declared in Slack carry this key + our id.
 DECLARED_KEY_PREFIX = "multivac-incident-"
 
@@ -43,6 +42,9 @@ class Intake:
     incident_id: int | None
     start_war_room: bool
     invite_pagerduty_users: tuple[str, ...] = ()  # PagerDuty user ids to bring into the channel
+    changes: tuple[str, ...] = ()  # what people should see changed (see `changes`)
+    note: str = ""  # the text of a PagerDuty note, when `changes` has one
+    agent_id: str | None = None  # who did it in PagerDuty (None: automation)
 
 
 def take_pagerduty_event(
@@ -54,7 +56,15 @@ def take_pagerduty_event(
         known = incident_by_pagerduty_id(session, event.incident_id or "")
         if known is None:
             return Intake(None, False)
-        return Intake(known.id, False, _newcomers(known, event, ()))
+        changed = record_changes(session, known, event, rules)
+        return Intake(
+            known.id,
+            False,
+            _newcomers(known, event, ()),
+            changed,
+            note_text(event),
+            event.agent_id,
+        )
     declared = _declared_in_slack(session, facts)
     if declared is not None:
         return Intake(declared, False)
@@ -63,20 +73,13 @@ def take_pagerduty_event(
     )
     if created:
         _note(session, incident, "recorded", f"PagerDuty #{facts.number}: {facts.title}", event)
-    elif event.occurred_at > incident.last_event_at:
-        update_incident(
-            session,
-            incident.id,
-            status=STATUSES.get(facts.status, incident.status),
-            urgency=facts.urgency,
-            severity=severity_for(rules, facts),
-            last_event_at=event.occurred_at,
-        )
+    changed = () if created else record_changes(session, incident, event, rules)
     start = qualifies(rules, facts) and _claim_war_room(session, incident.id)
     if start:
         _note(session, incident, "declared", f"War room declared ({facts.urgency} urgency)", event)
         return Intake(incident.id, True)  # the war room invites the assignees itself
-    return Intake(incident.id, False, _newcomers(incident, event, facts.assignee_ids))
+    newcomers = _newcomers(incident, event, facts.assignee_ids)
+    return Intake(incident.id, False, newcomers, changed, agent_id=event.agent_id)
 
 
 def _newcomers(

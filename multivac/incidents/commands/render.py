@@ -3,6 +3,7 @@ timeline entry. The topic and the summary are re-rendered by the war room's own 
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from multivac.incidents.commands.replies import Partial
 from multivac.incidents.war_room import messages, present
 from multivac.incidents.war_room.context import Deps, load_context
 from multivac.store.database import transaction
-from multivac.store.models import Incident
+from multivac.store.models import Incident, IncidentStatus
 from multivac.store.timeline import add_timeline
 
 
@@ -58,6 +59,28 @@ def refresh_summary(deps: Deps, incident: Incident, partial: Partial) -> None:
         "update the summary message",
         lambda: deps.chat.update_message(channel_id=channel_id, ts=ts, text=text, blocks=blocks),
     )
+
+
+# Xero's IT convention on the summary message: 👀 seen (acknowledged), ✅ done (resolved).
+SEEN, DONE = "eyes", "white_check_mark"
+
+
+def react_to_status(deps: Deps, incident: Incident, partial: Partial) -> None:
+    """The summary message's reactions as the status says: 👀 once acknowledged, ✅ once
+    resolved, neither when triggered again (unacknowledged or reopened). Idempotent."""
+    channel_id, ts = incident.slack_channel_id, incident.slack_summary_ts
+    if not channel_id or not ts:
+        return
+    wanted = {
+        IncidentStatus.ACKNOWLEDGED: (SEEN,),
+        IncidentStatus.RESOLVED: (SEEN, DONE),
+    }.get(incident.status, ())
+    for name in (SEEN, DONE):
+        change = deps.chat.add_reaction if name in wanted else deps.chat.remove_reaction
+        partial.attempt(
+            "update the summary's reactions",
+            functools.partial(change, channel_id=channel_id, ts=ts, name=name),
+        )
 
 
 def announce(deps: Deps, incident: Incident, text: str, partial: Partial) -> None:

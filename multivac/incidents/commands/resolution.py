@@ -39,6 +39,7 @@ def resolve(deps: Deps, incident_id: int, actor: str, summary: str) -> Reply:
     _close_issue(deps, incident, actor, summary, partial)
     changed = load_incident(deps, incident_id)
     render.refresh_summary(deps, changed, partial)
+    render.react_to_status(deps, changed, partial)
     closing = f"\n*Summary:* {escape_mrkdwn(summary)}" if summary else ""
     render.announce(
         deps,
@@ -62,7 +63,9 @@ def acknowledge(deps: Deps, incident_id: int, actor: str) -> Reply:
         # PagerDuty first: acknowledging only here would leave it escalating.
         deps.pager.set_status(incident_id=pd_id, status="acknowledged")
     _mark(deps, incident_id, IncidentStatus.ACKNOWLEDGED, actor, f"Acknowledged by <@{actor}>")
-    render.refresh_summary(deps, load_incident(deps, incident_id), partial)
+    changed = load_incident(deps, incident_id)
+    render.refresh_summary(deps, changed, partial)
+    render.react_to_status(deps, changed, partial)
     return partial.reply("Acknowledged: PagerDuty stops escalating.")
 
 

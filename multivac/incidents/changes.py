@@ -1,0 +1,103 @@
+"""What a later PagerDuty event changes about an incident Multivac already knows.
+
+Events may arrive late, twice or out of order: an event older than the last one applied changes
+nothing (`occurred_at` is compared), and a change that is already the recorded state (because
+Multivac made it itself, from Slack) is no change, so nothing is echoed back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from multivac.incidents.pagerduty_events import IncidentFacts, PagerDutyEvent
+from multivac.incidents.rules import severity_for
+from multivac.settings import IncidentSettings
+from multivac.store.incidents import IncidentFields, update_incident
+from multivac.store.models import Incident, IncidentStatus
+from multivac.store.timeline import add_timeline
+
+ACKNOWLEDGED, UNACKNOWLEDGED, RESOLVED, REOPENED = (
+    "acknowledged",
+    "unacknowledged",
+    "resolved",
+    "reopened",
+)
+SEVERITY, NOTE = "severity", "note"
+STATUSES = {status.value: status for status in IncidentStatus}
+
+
+def status_change(before: IncidentStatus, after: IncidentStatus) -> str | None:
+    if before == after:
+        return None
+    if after == IncidentStatus.RESOLVED:
+        return RESOLVED
+    if before == IncidentStatus.RESOLVED:
+        return REOPENED
+    return ACKNOWLEDGED if after == IncidentStatus.ACKNOWLEDGED else UNACKNOWLEDGED
+
+
+def record_changes(
+    session: Session, incident: Incident, event: PagerDutyEvent, rules: IncidentSettings
+) -> tuple[str, ...]:
+    """Apply the event to the incident record (in the caller's transaction) and name what changed
+    for people to see. An event older than the last one applied changes nothing; one from the same
+    instant is applied (PagerDuty sends an incident's events in the order they happened)."""
+    if event.occurred_at < incident.last_event_at:
+        return ()
+    facts = event.incident
+    changes: list[str] = []
+    fields: IncidentFields = {"last_event_at": event.occurred_at}
+    if facts is not None:
+        changes += _status(incident, facts, event.occurred_at, fields)
+        if event.event_type == "incident.priority_updated":
+            severity = severity_for(rules, facts)
+            if severity != incident.severity:
+                fields["severity"] = severity
+                changes.append(SEVERITY)
+    elif event.event_type == "incident.annotated":
+        changes.append(NOTE)
+    update_incident(session, incident.id, **fields)
+    for change in changes:
+        add_timeline(
+            session,
+            incident.id,
+            change,
+            _words(change, event, fields),
+            event.occurred_at,
+            actor=event.agent_id,
+            source="pagerduty",
+            dedup_key=f"{change}:{event.id}",
+        )
+    return tuple(changes)
+
+
+def note_text(event: PagerDutyEvent) -> str:
+    content = event.data.get("content")
+    return str(content) if content else ""
+
+
+def _status(
+    incident: Incident, facts: IncidentFacts, at: datetime, fields: IncidentFields
+) -> list[str]:
+    after = STATUSES.get(facts.status, incident.status)
+    change = status_change(incident.status, after)
+    if change is None:
+        return []
+    fields["status"] = after
+    if change == ACKNOWLEDGED and incident.acknowledged_at is None:
+        fields["acknowledged_at"] = at
+    if change == RESOLVED:
+        fields["resolved_at"] = at
+    if change == REOPENED:
+        fields["resolved_at"] = None
+    return [change]
+
+
+def _words(change: str, event: PagerDutyEvent, fields: IncidentFields) -> str:
+    if change == SEVERITY:
+        return f"Severity changed to {fields.get('severity')} in PagerDuty"
+    if change == NOTE:
+        return f"Note in PagerDuty: {note_text(event)}"
+    return f"{change.capitalize()} in PagerDuty"

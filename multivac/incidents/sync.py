@@ -1,0 +1,108 @@
+"""PagerDuty → Slack and Jira: what people did in PagerDuty shows in the war room.
+
+Acknowledged / unacknowledged / resolved / reopened move the summary's status and reactions;
+resolved also moves the Jira issue to Done and closes with time to acknowledge and to resolve;
+a new priority changes the severity in the topic, the summary and Jira; a note appears in the
+channel. Changes Multivac itself made in PagerDuty (its own user is the event's agent) are not
+written back to Slack or Jira a second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from multivac.incidents import changes as kinds
+from multivac.incidents.commands import render
+from multivac.incidents.commands.lookup import load_incident, pagerduty_user_by_email
+from multivac.incidents.commands.replies import Partial
+from multivac.incidents.commands.status import age
+from multivac.incidents.text import escape_mrkdwn, one_line
+from multivac.incidents.war_room.context import Deps
+from multivac.store.models import Incident
+
+STATUS_CHANGES = (kinds.ACKNOWLEDGED, kinds.UNACKNOWLEDGED, kinds.RESOLVED, kinds.REOPENED)
+
+
+def apply_pagerduty_changes(
+    deps: Deps, incident_id: int, changes: Sequence[str], *, note: str, agent_id: str | None
+) -> list[str]:
+    """Show the changes in the war room; returns what could not be done, in words."""
+    incident = load_incident(deps, incident_id)
+    if not incident.slack_channel_id:
+        return []  # the war room, when it is assembled, starts from the recorded state
+    ours = agent_id is not None and agent_id == _own_pagerduty_id(deps)
+    partial = Partial()
+    if kinds.SEVERITY in changes:
+        render.refresh_topic(deps, incident, partial)
+        _jira_priority(deps, incident, partial, ours)
+    if any(change in changes for change in (*STATUS_CHANGES, kinds.SEVERITY)):
+        render.refresh_summary(deps, incident, partial)
+        render.react_to_status(deps, incident, partial)
+    if not ours:
+        _tell(deps, incident, changes, note, partial)
+    return partial.problems
+
+
+def _own_pagerduty_id(deps: Deps) -> str | None:
+    user = pagerduty_user_by_email(deps, deps.settings.pagerduty.from_email)
+    return user.id if user else None
+
+
+def _jira_priority(deps: Deps, incident: Incident, partial: Partial, ours: bool) -> None:
+    key = incident.jira_key
+    priority = deps.settings.incidents.jira_priority_by_severity.get(incident.severity or "")
+    if key and priority and not ours:
+        partial.attempt(
+            "change the Jira priority",
+            lambda: deps.tracker.set_priority(key=key, priority=priority),
+        )
+
+
+def _tell(
+    deps: Deps, incident: Incident, changes: Sequence[str], note: str, partial: Partial
+) -> None:
+    if kinds.RESOLVED in changes:
+        _close(deps, incident, partial)
+    if kinds.REOPENED in changes:
+        render.announce(
+            deps,
+            incident,
+            ":rotating_light: Reopened in PagerDuty: the incident is active again.",
+            partial,
+        )
+    if kinds.SEVERITY in changes:
+        render.announce(
+            deps,
+            incident,
+            f"Severity is now *{incident.severity}* (priority changed in PagerDuty).",
+            partial,
+        )
+    if kinds.NOTE in changes and note:
+        render.announce(
+            deps, incident, f":memo: Note in PagerDuty: {escape_mrkdwn(one_line(note))}", partial
+        )
+
+
+def _close(deps: Deps, incident: Incident, partial: Partial) -> None:
+    key = incident.jira_key
+    if key:
+        partial.attempt(
+            "move the Jira issue to Done",
+            lambda: deps.tracker.transition(
+                key=key, to_status="Done", comment="Resolved in PagerDuty."
+            ),
+        )
+    render.announce(
+        deps, incident, f":white_check_mark: Resolved in PagerDuty. {_times(incident)}", partial
+    )
+
+
+def _times(incident: Incident) -> str:
+    """`Time to acknowledge: 4 min. Time to resolve: 1 h 12 min.`"""
+    start = incident.triggered_at or incident.created_at
+    parts = []
+    if incident.acknowledged_at:
+        parts.append(f"Time to acknowledge: {age(incident.acknowledged_at - start)}.")
+    if incident.resolved_at:
+        parts.append(f"Time to resolve: {age(incident.resolved_at - start)}.")
+    return " ".join(parts)

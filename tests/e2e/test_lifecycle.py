@@ -1,0 +1,163 @@
+"""In sync to the end: what people do in PagerDuty shows in Slack and Jira, once, in order."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import pytest
+import requests
+
+from multivac.sandbox import credentials, seed
+from multivac.sandbox.pagerduty.webhooks import envelope, signature_header
+from multivac.store.models import Incident, IncidentStatus
+from multivac.testing.system import System
+
+pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
+LUCAS = next(p for p in seed.PEOPLE if p.name == "Lucas Kim")
+
+
+def eventually(check: Callable[[], T | None], what: str, timeout: float = 20) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"never saw {what}")
+
+
+def in_pagerduty(system: System, incident_id: str, action: str, **body: Any) -> None:
+    answer = requests.post(
+        f"{system.sandbox.url}/_sandbox/pagerduty/incidents/{incident_id}/{action}",
+        json={"as": LUCAS.email, **body},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    system.settle()
+
+
+def texts(message: dict[str, Any]) -> str:
+    parts = [message.get("text") or ""]
+    parts += [str((b.get("text") or {}).get("text", "")) for b in message.get("blocks") or []]
+    return "\n".join(parts)
+
+
+def said(system: System, incident: Incident) -> list[str]:
+    return [texts(m) for m in system.channel(incident.slack_channel_id or "")["messages"]]
+
+
+def summary(system: System, incident: Incident) -> dict[str, Any]:
+    messages = system.channel(incident.slack_channel_id or "")["messages"]
+    return next(m for m in messages if m["ts"] == incident.slack_summary_ts)
+
+
+def reactions(system: System, incident: Incident) -> set[str]:
+    return {r["name"] for r in summary(system, incident)["reactions"]}
+
+
+def issue(system: System, incident: Incident) -> dict[str, Any]:
+    return next(i for i in system.state()["jira"]["issues"] if i["key"] == incident.jira_key)
+
+
+def test_a_lifecycle_driven_from_pagerduty_shows_in_slack_and_jira(system: System) -> None:
+    paged = system.trigger(service="Bank Feeds", title="Bank feeds delayed", priority="P1")
+    incident = system.war_room(paged["id"])
+
+    in_pagerduty(system, paged["id"], "acknowledge")
+    eventually(lambda: "eyes" in reactions(system, incident), "👀 on the summary")
+    assert "status acknowledged" in texts(summary(system, incident))
+
+    in_pagerduty(system, paged["id"], "priority", priority="P3")
+    eventually(lambda: issue(system, incident)["priority"] == "Medium", "Jira priority Medium")
+    topic = system.channel(incident.slack_channel_id or "")["topic"]["value"]
+    assert topic.startswith("SEV3 · ")
+
+    in_pagerduty(system, paged["id"], "note", content="Failover to the <b>replica</b> started")
+    note = eventually(
+        lambda: [t for t in said(system, incident) if t.startswith(":memo:")], "the note"
+    )
+    assert note == [":memo: Note in PagerDuty: Failover to the &lt;b&gt;replica&lt;/b&gt; started"]
+
+    in_pagerduty(system, paged["id"], "resolve")
+    eventually(lambda: issue(system, incident)["status"] == "Done", "Jira Done")
+    eventually(lambda: "white_check_mark" in reactions(system, incident), "✅ on the summary")
+    closing = [t for t in said(system, incident) if "Resolved in PagerDuty" in t]
+    assert len(closing) == 1
+    assert "Time to acknowledge:" in closing[0] and "Time to resolve:" in closing[0]
+    resolved = system.incident(paged["id"])
+    assert resolved is not None and resolved.status == IncidentStatus.RESOLVED
+    assert resolved.acknowledged_at is not None and resolved.resolved_at is not None
+
+
+def test_reopening_after_resolving_says_so_and_clears_the_done_mark(system: System) -> None:
+    paged = system.trigger(service="Bank Feeds", title="Logins failing", priority="P1")
+    incident = system.war_room(paged["id"])
+    in_pagerduty(system, paged["id"], "resolve")
+    eventually(lambda: "white_check_mark" in reactions(system, incident), "✅")
+
+    in_pagerduty(system, paged["id"], "reopen")
+
+    eventually(lambda: "white_check_mark" not in reactions(system, incident), "✅ removed")
+    assert any("Reopened in PagerDuty" in text for text in said(system, incident))
+    reopened = system.incident(paged["id"])
+    assert reopened is not None and reopened.status == IncidentStatus.TRIGGERED
+
+
+def test_resolving_from_slack_is_not_echoed_back_from_pagerduty(system: System) -> None:
+    paged = system.trigger(service="Bank Feeds", title="Payments slow", priority="P1")
+    incident = system.war_room(paged["id"])
+
+    requests.post(
+        f"{system.sandbox.url}/_sandbox/slack/command",
+        json={"user": LUCAS.email, "text": "resolve fixed the pool",
+              "channel": incident.slack_channel_id},
+        timeout=10,
+    )  # fmt: skip
+    eventually(
+        lambda: next(i for i in system.state()["pagerduty"]["incidents"])["status"] == "resolved",
+        "PagerDuty resolved",
+    )
+    system.settle()
+    time.sleep(0.5)  # give an echo, if there were one, the time to show
+
+    texts_now = said(system, incident)
+    assert len([t for t in texts_now if "resolved this incident" in t]) == 1
+    assert not [t for t in texts_now if "Resolved in PagerDuty" in t]
+    assert "white_check_mark" in reactions(system, incident)
+
+
+def test_an_event_that_arrives_late_changes_nothing(system: System) -> None:
+    paged = system.trigger(service="Bank Feeds", title="Feeds stalled", priority="P1")
+    incident = system.war_room(paged["id"])
+    in_pagerduty(system, paged["id"], "acknowledge")
+    in_pagerduty(system, paged["id"], "resolve")
+    eventually(lambda: "white_check_mark" in reactions(system, incident), "✅")
+    before = said(system, incident)
+    account = system.sandbox.sandbox.pagerduty
+    with system.sandbox.sandbox.lock:
+        data = account.render.incident_data(account.incidents.find(paged["id"]))
+    stale = envelope("incident.acknowledged", incident.created_at - timedelta(minutes=1), None,
+                     None, {**data, "status": "acknowledged"})  # fmt: skip
+
+    answer = requests.post(
+        f"{system.web_url}/webhooks/pagerduty",
+        data=stale,
+        headers={
+            "Content-Type": "application/json",
+            "X-PagerDuty-Signature": signature_header(
+                stale, [credentials.PAGERDUTY_WEBHOOK_SECRET]
+            ),
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 202
+    system.settle()
+
+    after = system.incident(paged["id"])
+    assert after is not None and after.status == IncidentStatus.RESOLVED
+    assert said(system, incident) == before
