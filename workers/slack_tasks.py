@@ -12,15 +12,12 @@ from typing import Any
 from celery import Task, shared_task
 
 from multivac import queueing
-from multivac.incidents import declare
+from multivac.incidents import declare, slack_events
 from multivac.incidents.commands import dispatch
 from multivac.incidents.declare_modal import CALLBACK_ID as DECLARE_CALLBACK
 from multivac.incidents.declare_modal import DeclareRequest, parse_submission
 from multivac.incidents.slack_commands import Invocation
 from multivac.incidents.war_room import flow
-from multivac.store.database import transaction
-from multivac.store.deliveries import claim_delivery, finish_delivery
-from multivac.store.models import DeliveryStatus
 from workers.tasks import runtime_of, start_steps, worker_name
 
 
@@ -59,8 +56,6 @@ def handle_declare_submission(task: Task, payload: dict[str, Any]) -> None:
 
 @shared_task(bind=True, name=queueing.PROCESS_SLACK_EVENT, ignore_result=True)
 def process_slack_event(self: Task, delivery_id: int) -> None:
-    """A recorded Slack event. Not acted on yet (reactions, pins, joins come later): finished as
-    ignored so the reconciler leaves it alone."""
-    with transaction(runtime_of(self).sessions) as session:
-        if claim_delivery(session, delivery_id, worker_name()):
-            finish_delivery(session, delivery_id, status=DeliveryStatus.IGNORED)
+    """A recorded Slack event: 🔧 by the lead and pinned messages go into the incident's timeline;
+    the rest is finished as ignored. Idempotent: a claimed or finished delivery is left alone."""
+    slack_events.process_slack_event(runtime_of(self).deps(), delivery_id, worker_name())
