@@ -46,7 +46,7 @@ def record_changes(
     instant is applied (PagerDuty sends an incident's events in the order they happened)."""
     if event.occurred_at < incident.last_event_at:
         return ()
-    facts = event.incident
+    facts, before = event.incident, incident.severity
     changes: list[str] = []
     fields: IncidentFields = {"last_event_at": event.occurred_at}
     if facts is not None:
@@ -68,6 +68,8 @@ def record_changes(
             event.occurred_at,
             actor=event.agent_id,
             source="pagerduty",
+            # The post-incident record reads the severity history from here.
+            data={"from": before, "to": fields.get("severity")} if change == SEVERITY else None,
             dedup_key=f"{change}:{event.id}",
         )
     return tuple(changes)

@@ -10,15 +10,20 @@ written back to Slack or Jira a second time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from multivac.incidents import changes as kinds
+from multivac.incidents import postmortem
 from multivac.incidents.commands import render
 from multivac.incidents.commands.lookup import load_incident, pagerduty_user_by_email
 from multivac.incidents.commands.replies import Partial
 from multivac.incidents.commands.status import age
 from multivac.incidents.text import escape_mrkdwn, one_line
 from multivac.incidents.war_room.context import Deps
+from multivac.store.database import transaction
+from multivac.store.incidents import update_incident
 from multivac.store.models import Incident
+from multivac.store.timeline import add_timeline
 
 STATUS_CHANGES = (kinds.ACKNOWLEDGED, kinds.UNACKNOWLEDGED, kinds.RESOLVED, kinds.REOPENED)
 
@@ -32,6 +37,8 @@ def apply_pagerduty_changes(
         return []  # the war room, when it is assembled, starts from the recorded state
     ours = agent_id is not None and agent_id == _own_pagerduty_id(deps)
     partial = Partial()
+    if kinds.REOPENED in changes and incident.slack_archived_at is not None:
+        _unarchive(deps, incident, partial)
     if kinds.SEVERITY in changes:
         render.refresh_topic(deps, incident, partial)
         _jira_priority(deps, incident, partial, ours)
@@ -41,6 +48,24 @@ def apply_pagerduty_changes(
     if not ours:
         _tell(deps, incident, changes, note, partial)
     return partial.problems
+
+
+def _unarchive(deps: Deps, incident: Incident, partial: Partial) -> None:
+    """A reopened incident gets its channel back (archived a day after it was resolved)."""
+    channel_id = incident.slack_channel_id or ""
+    failures = len(partial.problems)
+    partial.attempt("unarchive the channel", lambda: deps.chat.unarchive(channel_id=channel_id))
+    if len(partial.problems) == failures:
+        with transaction(deps.sessions) as session:
+            update_incident(session, incident.id, slack_archived_at=None)
+            add_timeline(
+                session,
+                incident.id,
+                "unarchived",
+                "Channel unarchived: reopened",
+                datetime.now(UTC),
+                source="multivac",
+            )
 
 
 def _own_pagerduty_id(deps: Deps) -> str | None:
@@ -92,6 +117,7 @@ def _close(deps: Deps, incident: Incident, partial: Partial) -> None:
                 key=key, to_status="Done", comment="Resolved in PagerDuty."
             ),
         )
+        partial.attempt(postmortem.WRITE, lambda: postmortem.write(deps, incident.id))
     render.announce(
         deps, incident, f":white_check_mark: Resolved in PagerDuty. {_times(incident)}", partial
     )

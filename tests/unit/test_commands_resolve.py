@@ -69,7 +69,8 @@ def test_the_lead_resolves_everywhere_and_the_channel_stays(world: World) -> Non
     assert world.pager.incidents["PINC7"].status == "resolved"
     issue = world.tracker.issues[world.jira_key]
     assert issue.status == "Done"
-    assert issue.comments == ["Resolved in Slack by Lucas Kim. Summary: bank API keys rotated"]
+    assert issue.comments[0] == "Resolved in Slack by Lucas Kim. Summary: bank API keys rotated"
+    assert issue.comments[1].startswith("Post-incident record")
     assert status_of(world) == IncidentStatus.RESOLVED
     assert "status resolved" in world.summary_blocks_text()
     summary = world.chat.messages[(world.channel_id, world.summary_ts)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from multivac.incidents import postmortem
 from multivac.incidents.commands import render
 from multivac.incidents.commands.authorization import may_resolve
 from multivac.incidents.commands.lookup import load_incident
@@ -37,6 +38,7 @@ def resolve(deps: Deps, incident_id: int, actor: str, summary: str) -> Reply:
             lambda: deps.pager.set_status(incident_id=pd_id, status="resolved"),
         )
     _close_issue(deps, incident, actor, summary, partial)
+    partial.attempt(postmortem.WRITE, lambda: postmortem.write(deps, incident_id))
     changed = load_incident(deps, incident_id)
     render.refresh_summary(deps, changed, partial)
     render.react_to_status(deps, changed, partial)
