@@ -17,6 +17,7 @@ QUEUE = "multivac"
 PROCESS_PAGERDUTY_DELIVERY = "workers.tasks.process_pagerduty_delivery"
 RUN_WAR_ROOM_STEP = "workers.tasks.run_war_room_step"
 RECONCILE = "workers.tasks.reconcile"
+HOUSEKEEPING = "workers.tasks.housekeeping"
 INVITE_PAGERDUTY_USERS = "workers.tasks.invite_pagerduty_users"  # [incident_id, [user ids]]
 SYNC_PAGERDUTY_CHANGES = (
     "workers.tasks.sync_pagerduty_changes"  # [incident_id, changes, note, agent]
@@ -52,6 +53,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "enable_utc": True,
         "beat_schedule": {
             "reconcile": {"task": RECONCILE, "schedule": settings.worker.reconcile_every_seconds},
+            "housekeeping": {
+                "task": HOUSEKEEPING,
+                "schedule": settings.worker.housekeeping_every_seconds,
+            },
         },
     }
 

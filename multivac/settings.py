@@ -124,6 +124,11 @@ class IncidentSettings(BaseModel):
     }
     routes: list[ServiceRoute] = []
     user_cache_ttl_seconds: int = Field(default=86400, ge=0)
+    # A resolved incident's channel is archived this long after resolution (reopening cancels).
+    archive_after_hours: float = Field(default=24.0, ge=0)
+    # Incidents of these severities with no `/incident update` for this long nudge their lead.
+    update_reminder_minutes: float = Field(default=30.0, gt=0)
+    reminder_severities: list[str] = ["SEV1", "SEV2"]
 
     @field_validator("channel_name_template")
     @classmethod
@@ -171,6 +176,7 @@ class WorkerSettings(BaseModel):
     visibility_timeout_seconds: int = Field(default=7200, gt=0)
     max_retry_delay_seconds: int = Field(default=600, gt=0)
     reconcile_every_seconds: float = Field(default=30.0, gt=0)
+    housekeeping_every_seconds: float = Field(default=60.0, gt=0)
 
 
 class _MappingEnvSource(EnvSettingsSource):

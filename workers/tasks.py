@@ -14,6 +14,7 @@ from celery import Task, shared_task
 
 from multivac import queueing
 from multivac.diagnostics import probe_integrations as probe
+from multivac.incidents import housekeeping as chores
 from multivac.incidents import inbox, newcomers, sync
 from multivac.incidents.reconcile import stalled_work
 from multivac.incidents.retrying import backoff_seconds
@@ -118,6 +119,15 @@ def sync_pagerduty_changes(
     sync.apply_pagerduty_changes(
         runtime_of(self).deps(), incident_id, changes, note=note, agent_id=agent_id
     )
+
+
+@shared_task(bind=True, name=queueing.HOUSEKEEPING, ignore_result=True)
+def housekeeping(self: Task) -> None:
+    """Archive resolved war rooms, remind quiet leads, catch up with PagerDuty."""
+    deps, now = runtime_of(self).deps(), datetime.now(UTC)
+    chores.archive_resolved(deps, now)
+    chores.remind_quiet_incidents(deps, now)
+    chores.sweep_pagerduty(deps, now)
 
 
 @shared_task(bind=True, name=queueing.RECONCILE, ignore_result=True)

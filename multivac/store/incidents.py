@@ -38,6 +38,7 @@ class IncidentFields(TypedDict, total=False):
     lead_name: str | None
     pagerduty_url: str | None
     war_room_started_at: datetime | None
+    slack_archived_at: datetime | None
     private: bool
     triggered_at: datetime | None
     acknowledged_at: datetime | None
@@ -187,3 +188,14 @@ def link_pagerduty(
         .execution_options(synchronize_session="fetch")
     )
     return rows_updated(session, statement) == 1
+
+
+def resolved_unarchived(session: Session, resolved_before: datetime) -> list[Incident]:
+    """Resolved incidents whose channel is still open and that were resolved before the time."""
+    statement = select(Incident).where(
+        Incident.status == IncidentStatus.RESOLVED,
+        Incident.resolved_at <= resolved_before,
+        Incident.slack_channel_id.is_not(None),
+        Incident.slack_archived_at.is_(None),
+    )
+    return list(session.scalars(statement))

@@ -166,6 +166,7 @@ class Incident(Base):
     lead_name: Mapped[str | None] = mapped_column(String(255))
     pagerduty_url: Mapped[str | None] = mapped_column(Text)
     war_room_started_at: Mapped[datetime | None]
+    slack_archived_at: Mapped[datetime | None]
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     triggered_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]

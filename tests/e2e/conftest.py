@@ -3,6 +3,7 @@ routing and the sandbox clock in the American afternoon, so who is on call is kn
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,8 @@ from multivac.settings import IncidentSettings, ServiceRoute, Settings
 from multivac.testing.system import System, running_system
 from tests.support import sandbox_settings
 
-E2E_REDIS_URL = "redis://127.0.0.1:6379/13"
+# Its own Redis database, flushed around each test; override to run two suites side by side.
+E2E_REDIS_URL = os.environ.get("MULTIVAC_E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
 # As settings.toml ships: customer-facing services bring in the customer-support specialists.
 CX_SPECIALISTS = team_by_slug("cx-specialists").slack_usergroup_id
 ROUTES = [ServiceRoute(service="Bank Feeds", invite_usergroups=[CX_SPECIALISTS])]

@@ -34,7 +34,7 @@ def head_revision(database_url: str) -> str | None:
 
 
 def test_head_is_the_latest_numbered_revision(empty_database_url: str) -> None:
-    assert head_revision(empty_database_url) == "0002"
+    assert head_revision(empty_database_url) == "0003"
 
 
 def test_upgrade_from_empty_builds_exactly_the_models(empty_database_url: str) -> None:

@@ -21,6 +21,7 @@ from multivac.incidents.war_room.context import Deps, StepContext, load_context
 from multivac.incidents.war_room.graph import STEPS, StepState, ready
 from multivac.integrations.errors import IntegrationError, Retryable
 from multivac.store.database import transaction
+from multivac.store.incidents import get_incident
 from multivac.store.models import StepStatus
 from multivac.store.steps import claim_step, complete_step, fail_step, step_rows
 from multivac.store.timeline import add_timeline
@@ -85,6 +86,9 @@ def run_step(
     """Run `step` once. Transient failures ask for a retry unless `last_attempt`; other failures,
     and a last attempt that fails, abandon the step and tell the channel in plain words."""
     with transaction(deps.sessions) as session:
+        if get_incident(session, incident_id) is None:  # a stray message about no incident
+            log.warning("war room step %s for unknown incident %s skipped", step, incident_id)
+            return Outcome(Result.SKIPPED)
         if not claim_step(session, incident_id, step, worker):
             return Outcome(Result.SKIPPED)
         attempt = next(r.attempts for r in step_rows(session, incident_id) if r.step == step)
