@@ -24,7 +24,8 @@ ACKNOWLEDGED, UNACKNOWLEDGED, RESOLVED, REOPENED = (
     "resolved",
     "reopened",
 )
-SEVERITY, NOTE = "severity", "note"
+SEVERITY, NOTE, PAGE_MOVED = "severity", "note", "page_moved"
+MOVING_EVENTS = frozenset({"incident.escalated", "incident.reassigned", "incident.delegated"})
 STATUSES = {status.value: status for status in IncidentStatus}
 
 
@@ -51,6 +52,8 @@ def record_changes(
     fields: IncidentFields = {"last_event_at": event.occurred_at}
     if facts is not None:
         changes += _status(incident, facts, event.occurred_at, fields)
+        if _page_moved_from_lead(incident, event, facts):
+            changes.append(PAGE_MOVED)
         if event.event_type == "incident.priority_updated":
             severity = severity_for(rules, facts)
             if severity != incident.severity:
@@ -76,8 +79,17 @@ def record_changes(
 
 
 def note_text(event: PagerDutyEvent) -> str:
+    """A note's text, or for a moved page the people it moved to."""
+    if event.event_type in MOVING_EVENTS and event.incident is not None:
+        return ", ".join(event.incident.assignee_names)
     content = event.data.get("content")
     return str(content) if content else ""
+
+
+def _page_moved_from_lead(incident: Incident, event: PagerDutyEvent, facts: IncidentFacts) -> bool:
+    """The lead was the one paged, and PagerDuty moved the page to someone else."""
+    lead = incident.lead_pagerduty_id
+    return event.event_type in MOVING_EVENTS and bool(lead) and lead not in facts.assignee_ids
 
 
 def _status(
@@ -102,4 +114,6 @@ def _words(change: str, event: PagerDutyEvent, fields: IncidentFields) -> str:
         return f"Severity changed to {fields.get('severity')} in PagerDuty"
     if change == NOTE:
         return f"Note in PagerDuty: {note_text(event)}"
+    if change == PAGE_MOVED:
+        return f"PagerDuty moved the page from the lead to {note_text(event) or 'someone else'}"
     return f"{change.capitalize()} in PagerDuty"

@@ -43,7 +43,7 @@ class Intake:
     start_war_room: bool
     invite_pagerduty_users: tuple[str, ...] = ()  # PagerDuty user ids to bring into the channel
     changes: tuple[str, ...] = ()  # what people should see changed (see `changes`)
-    note: str = ""  # the text of a PagerDuty note, when `changes` has one
+    note: str = ""  # a PagerDuty note's text, or who a moved page went to
     agent_id: str | None = None  # who did it in PagerDuty (None: automation)
 
 
@@ -79,7 +79,7 @@ def take_pagerduty_event(
         _note(session, incident, "declared", f"War room declared ({facts.urgency} urgency)", event)
         return Intake(incident.id, True)  # the war room invites the assignees itself
     newcomers = _newcomers(incident, event, facts.assignee_ids)
-    return Intake(incident.id, False, newcomers, changed, agent_id=event.agent_id)
+    return Intake(incident.id, False, newcomers, changed, note_text(event), event.agent_id)
 
 
 def _newcomers(

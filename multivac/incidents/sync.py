@@ -39,8 +39,9 @@ def apply_pagerduty_changes(
     partial = Partial()
     if kinds.REOPENED in changes and incident.slack_archived_at is not None:
         _unarchive(deps, incident, partial)
-    if kinds.SEVERITY in changes:
+    if any(change in changes for change in (*STATUS_CHANGES, kinds.SEVERITY)):
         render.refresh_topic(deps, incident, partial)
+    if kinds.SEVERITY in changes:
         _jira_priority(deps, incident, partial, ours)
     if any(change in changes for change in (*STATUS_CHANGES, kinds.SEVERITY)):
         render.refresh_summary(deps, incident, partial)
@@ -100,6 +101,16 @@ def _tell(
             deps,
             incident,
             f"Severity is now *{incident.severity}* (priority changed in PagerDuty).",
+            partial,
+        )
+    if kinds.PAGE_MOVED in changes:
+        lead = f"<@{incident.lead_slack_id}>" if incident.lead_slack_id else "The lead"
+        render.announce(
+            deps,
+            incident,
+            f":arrows_counterclockwise: PagerDuty moved the page "
+            f"from the lead to {escape_mrkdwn(note or 'someone else')}. {lead} is "
+            "still the incident lead: `/incident lead @someone` changes that.",
             partial,
         )
     if kinds.NOTE in changes and note:

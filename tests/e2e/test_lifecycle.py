@@ -161,3 +161,39 @@ def test_an_event_that_arrives_late_changes_nothing(system: System) -> None:
     after = system.incident(paged["id"])
     assert after is not None and after.status == IncidentStatus.RESOLVED
     assert said(system, incident) == before
+
+
+def test_an_escalation_brings_new_people_and_the_lead_is_told_the_page_moved(
+    system: System,
+) -> None:
+    paged = system.trigger(service="Bank Feeds", title="Feeds stalled", priority="P1")
+    incident = system.war_room(paged["id"])
+    zoe = next(p for p in seed.PEOPLE if p.name == "Zoe Anderson")  # level 3: not invited
+
+    in_pagerduty(system, paged["id"], "escalate", level=3)
+
+    eventually(lambda: zoe.slack_id in system.channel(incident.slack_channel_id or "")["members"],
+               "Zoe invited")  # fmt: skip
+    moved = eventually(
+        lambda: [t for t in said(system, incident) if "moved the page" in t], "the page moved"
+    )
+    assert moved == [
+        ":arrows_counterclockwise: PagerDuty moved the page from the lead to Zoe Anderson. "
+        f"<@{LUCAS.slack_id}> is still the incident lead: `/incident lead @someone` changes that."
+    ]
+    topic = system.channel(incident.slack_channel_id or "")["topic"]["value"]
+    assert "Lead: @Lucas Kim" in topic
+
+
+def test_the_topic_shows_the_status_once_acknowledged(system: System) -> None:
+    paged = system.trigger(service="Bank Feeds", title="Payments slow", priority="P1")
+    incident = system.war_room(paged["id"])
+    channel = incident.slack_channel_id or ""
+    assert system.channel(channel)["topic"]["value"].startswith("SEV1 · Lead: ")
+
+    in_pagerduty(system, paged["id"], "acknowledge")
+
+    eventually(
+        lambda: system.channel(channel)["topic"]["value"].startswith("SEV1 · Acknowledged · Lead"),
+        "the status in the topic",
+    )

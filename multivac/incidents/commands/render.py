@@ -28,6 +28,7 @@ def topic_text(deps: Deps, incident: Incident) -> str:
         jira_key=key,
         jira_url=jira_url(deps, key) if key else None,
         pagerduty_number=incident.pagerduty_number,
+        status=str(incident.status),
     )
 
 

@@ -40,6 +40,7 @@ def resolve(deps: Deps, incident_id: int, actor: str, summary: str) -> Reply:
     _close_issue(deps, incident, actor, summary, partial)
     partial.attempt(postmortem.WRITE, lambda: postmortem.write(deps, incident_id))
     changed = load_incident(deps, incident_id)
+    render.refresh_topic(deps, changed, partial)
     render.refresh_summary(deps, changed, partial)
     render.react_to_status(deps, changed, partial)
     closing = f"\n*Summary:* {escape_mrkdwn(summary)}" if summary else ""
@@ -66,6 +67,7 @@ def acknowledge(deps: Deps, incident_id: int, actor: str) -> Reply:
         deps.pager.set_status(incident_id=pd_id, status="acknowledged")
     _mark(deps, incident_id, IncidentStatus.ACKNOWLEDGED, actor, f"Acknowledged by <@{actor}>")
     changed = load_incident(deps, incident_id)
+    render.refresh_topic(deps, changed, partial)
     render.refresh_summary(deps, changed, partial)
     render.react_to_status(deps, changed, partial)
     return partial.reply("Acknowledged: PagerDuty stops escalating.")

@@ -80,11 +80,16 @@ def topic(
     jira_key: str | None,
     jira_url: str | None,
     pagerduty_number: int | None,
+    status: str = "triggered",
 ) -> str:
-    """`SEV1 · Lead: @Aroha Ngata · Jira: INC-88 <url> · PD #1234`, at most 250 characters."""
+    """`SEV1 · Lead: @Aroha Ngata · Jira: INC-88 <url> · PD #1234`, at most 250 characters; once
+    acknowledged or resolved the status follows the severity (`SEV1 · Acknowledged · Lead: …`)."""
     jira = f"{jira_key} {jira_url}" if jira_key else "pending"
     lead = f"@{one_line(lead_name)}" if lead_name else "unassigned"
-    parts = [severity, f"Lead: {lead}", f"Jira: {jira}"]
+    parts = [severity]
+    if status != "triggered":
+        parts.append(status.capitalize())
+    parts += [f"Lead: {lead}", f"Jira: {jira}"]
     if pagerduty_number is not None:
         parts.append(f"PD #{pagerduty_number}")
     return truncate(" · ".join(parts), TOPIC_MAX)

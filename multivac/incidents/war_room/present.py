@@ -187,6 +187,7 @@ def _topic_text(ctx: StepContext) -> str:
         jira_key=jira.get("key"),
         jira_url=jira.get("url"),
         pagerduty_number=ctx.incident.pagerduty_number,
+        status=str(ctx.incident.status),
     )
 
 
