@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
 
 from multivac.incidents.housekeeping import (
     archive_resolved,
     remind_quiet_incidents,
     sweep_pagerduty,
 )
-from multivac.sandbox import seed
 from multivac.store.models import Incident, IncidentStatus
 from multivac.testing.system import System
+from tests.e2e.story import LUCAS, eventually, in_pagerduty
 
 pytestmark = pytest.mark.integration
-
-LUCAS = next(p for p in seed.PEOPLE if p.name == "Lucas Kim")
-
-
-def in_pagerduty(system: System, incident_id: str, action: str) -> None:
-    answer = requests.post(
-        f"{system.sandbox.url}/_sandbox/pagerduty/incidents/{incident_id}/{action}",
-        json={"as": LUCAS.email}, timeout=10,
-    )  # fmt: skip
-    assert answer.status_code == 200, answer.text
-    system.settle()
 
 
 def war_room(system: System, title: str) -> tuple[dict[str, Any], Incident]:
@@ -48,14 +35,6 @@ def texts(system: System, incident: Incident) -> list[str]:
     ]
 
 
-def wait_for(check: Any, what: str) -> None:
-    for _ in range(200):
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"never saw {what}")
-
-
 def test_a_resolved_channel_is_archived_a_day_later_and_unarchived_on_reopen(
     system: System,
 ) -> None:
@@ -69,9 +48,9 @@ def test_a_resolved_channel_is_archived_a_day_later_and_unarchived_on_reopen(
     assert archive_resolved(deps, later(system, hours=26)) == []  # once
 
     in_pagerduty(system, paged["id"], "reopen")
-    wait_for(lambda: not system.channel(incident.slack_channel_id or "")["is_archived"],
+    eventually(lambda: not system.channel(incident.slack_channel_id or "")["is_archived"],
              "the channel unarchived")  # fmt: skip
-    wait_for(lambda: any("Reopened in PagerDuty" in t for t in texts(system, incident)),
+    eventually(lambda: any("Reopened in PagerDuty" in t for t in texts(system, incident)),
              "the reopening announced")  # fmt: skip
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import requests
@@ -14,37 +13,9 @@ from multivac.sandbox import credentials, seed
 from multivac.sandbox.pagerduty.webhooks import envelope, signature_header
 from multivac.store.models import Incident, IncidentStatus
 from multivac.testing.system import System
+from tests.e2e.story import LUCAS, eventually, in_pagerduty, texts
 
 pytestmark = pytest.mark.integration
-
-T = TypeVar("T")
-LUCAS = next(p for p in seed.PEOPLE if p.name == "Lucas Kim")
-
-
-def eventually(check: Callable[[], T | None], what: str, timeout: float = 20) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"never saw {what}")
-
-
-def in_pagerduty(system: System, incident_id: str, action: str, **body: Any) -> None:
-    answer = requests.post(
-        f"{system.sandbox.url}/_sandbox/pagerduty/incidents/{incident_id}/{action}",
-        json={"as": LUCAS.email, **body},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    system.settle()
-
-
-def texts(message: dict[str, Any]) -> str:
-    parts = [message.get("text") or ""]
-    parts += [str((b.get("text") or {}).get("text", "")) for b in message.get("blocks") or []]
-    return "\n".join(parts)
 
 
 def said(system: System, incident: Incident) -> list[str]:
@@ -86,7 +57,9 @@ def test_a_lifecycle_driven_from_pagerduty_shows_in_slack_and_jira(system: Syste
     in_pagerduty(system, paged["id"], "resolve")
     eventually(lambda: issue(system, incident)["status"] == "Done", "Jira Done")
     eventually(lambda: "white_check_mark" in reactions(system, incident), "✅ on the summary")
-    closing = [t for t in said(system, incident) if "Resolved in PagerDuty" in t]
+    closing = eventually(
+        lambda: [t for t in said(system, incident) if "Resolved in PagerDuty" in t], "closing"
+    )
     assert len(closing) == 1
     assert "Time to acknowledge:" in closing[0] and "Time to resolve:" in closing[0]
     resolved = system.incident(paged["id"])
@@ -137,6 +110,7 @@ def test_an_event_that_arrives_late_changes_nothing(system: System) -> None:
     in_pagerduty(system, paged["id"], "acknowledge")
     in_pagerduty(system, paged["id"], "resolve")
     eventually(lambda: "white_check_mark" in reactions(system, incident), "✅")
+    eventually(lambda: any("Resolved in PagerDuty" in t for t in said(system, incident)), "closing")
     before = said(system, incident)
     account = system.sandbox.sandbox.pagerduty
     with system.sandbox.sandbox.lock:

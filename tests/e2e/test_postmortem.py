@@ -6,41 +6,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import pytest
 import requests
 
-from multivac.sandbox import seed
 from multivac.store.models import Incident
 from multivac.testing.system import System
+from tests.e2e.story import LUCAS, eventually, in_pagerduty
 
 pytestmark = pytest.mark.integration
 
-T = TypeVar("T")
-LUCAS = next(p for p in seed.PEOPLE if p.name == "Lucas Kim")
 HEADING = "Post-incident record"
-
-
-def eventually(check: Callable[[], T | None], what: str, timeout: float = 20) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"never saw {what}")
-
-
-def in_pagerduty(system: System, incident_id: str, action: str, **body: Any) -> None:
-    answer = requests.post(
-        f"{system.sandbox.url}/_sandbox/pagerduty/incidents/{incident_id}/{action}",
-        json={"as": LUCAS.email, **body},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    system.settle()
 
 
 def in_slack(system: System, text: str, channel: str) -> None:

@@ -3,8 +3,6 @@ from the sandbox acting as Slack, a real worker, and what Slack, PagerDuty and J
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
@@ -13,6 +11,7 @@ import requests
 from multivac.sandbox import seed
 from multivac.store.models import Incident
 from multivac.testing.system import System
+from tests.e2e.story import eventually, texts
 
 pytestmark = pytest.mark.integration
 
@@ -27,16 +26,6 @@ def person(name: str) -> seed.Person:
 LUCAS, MIA, MASON, GRACE = (
     person(n) for n in ("Lucas Kim", "Mia Thompson", "Mason Lee", "Grace Liu")
 )
-
-
-def eventually(check: Callable[[], T | None], what: str) -> T:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def replies_to(system: System, who: seed.Person) -> list[str]:
@@ -79,12 +68,6 @@ def pd_incident(system: System, incident: Incident) -> dict[str, Any]:
 
 def jira_issue(system: System, incident: Incident) -> dict[str, Any]:
     return next(i for i in system.state()["jira"]["issues"] if i["key"] == incident.jira_key)
-
-
-def texts(message: dict[str, Any]) -> str:
-    parts = [message.get("text") or ""]
-    parts += [str((b.get("text") or {}).get("text", "")) for b in message.get("blocks") or []]
-    return "\n".join(parts)
 
 
 def test_the_lead_steers_the_incident_from_its_channel(system: System) -> None:

@@ -19,6 +19,7 @@ from multivac.sandbox.pagerduty.webhooks import envelope, signature_header
 from multivac.store.database import transaction
 from multivac.store.timeline import timeline
 from multivac.testing.system import System
+from tests.e2e.story import texts
 
 pytestmark = pytest.mark.integration
 
@@ -29,16 +30,6 @@ def person(name: str) -> seed.Person:
 
 LUCAS, MIA, RAVI = person("Lucas Kim"), person("Mia Thompson"), person("Ravi Shah")
 CX = [p for p in seed.PEOPLE if p.email in seed.team_by_slug("cx-specialists").rotation["amer"]]
-
-
-def texts(message: dict[str, Any]) -> str:
-    """Everything a person can read in a message: its text and its blocks' texts."""
-    parts = [message.get("text") or ""]
-    for block in message.get("blocks") or []:
-        text = block.get("text")
-        if isinstance(text, dict):
-            parts.append(text.get("text", ""))
-    return "\n".join(parts)
 
 
 def channels_of(system: System, number: int) -> list[dict[str, Any]]:
