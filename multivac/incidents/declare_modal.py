@@ -3,9 +3,9 @@
 Pure (no I/O): the worker opens the view with the trigger id of `/incident declare`; the web edge
 validates the submission inside Slack's 3 s ack, where field errors can still be shown.
 
-Paging defaults: the issue asks for "page the on-call" to be on for SEV1/2. A modal cannot change a
-default when another field changes without a round trip to the app, so the checkbox starts
-selected for every severity and the declarer unticks it for a minor incident.
+Paging: "page the on-call of this service" is on by default for SEV1/2. A modal cannot change one
+field's default when another changes without a round trip to the app, so the choice offered is
+"for SEV1 and SEV2" (the default), "yes" or "no", and the severity chosen decides the first.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ SERVICE_BLOCK, SERVICE_ACTION = "service", "service_select"
 DESCRIPTION_BLOCK, DESCRIPTION_ACTION = "description", "description_input"
 LEAD_BLOCK, LEAD_ACTION = "lead", "lead_select"
 OPTIONS_BLOCK, OPTIONS_ACTION = "options", "options_checkboxes"
-PAGE_OPTION, PRIVATE_OPTION = "page", "private"
+PRIVATE_OPTION = "private"
+PAGING_BLOCK, PAGING_ACTION = "paging", "paging_choice"
+PAGE_IF_URGENT, PAGE_ALWAYS, PAGE_NEVER = "urgent", "yes", "no"
+URGENT_SEVERITIES = ("SEV1", "SEV2")
 
 TITLE_REQUIRED = "Give the incident a title"
 SEVERITY_REQUIRED = "Pick a severity"
@@ -74,6 +77,7 @@ def declare_view(
         *([_service_block(services)] if services else []),
         _description_block(),
         _lead_block(declarer_id),
+        _paging_block(),
         _options_block(),
     ]
     return {
@@ -104,6 +108,7 @@ def parse_submission(payload: dict[str, Any]) -> DeclareRequest | dict[str, str]
     declarer_id = str(_mapping(payload.get("user")).get("id") or "")
     chosen = _mapping(_mapping(values.get(OPTIONS_BLOCK)).get(OPTIONS_ACTION))
     ticked = {_mapping(o).get("value") for o in chosen.get("selected_options") or []}
+    paging = _selected_value(_field(values, PAGING_BLOCK, PAGING_ACTION)) or PAGE_IF_URGENT
     lead = _field(values, LEAD_BLOCK, LEAD_ACTION).get("selected_user")
     return DeclareRequest(
         title=title,
@@ -111,7 +116,7 @@ def parse_submission(payload: dict[str, Any]) -> DeclareRequest | dict[str, str]
         service_id=_selected_value(_field(values, SERVICE_BLOCK, SERVICE_ACTION)),
         description=_text(_field(values, DESCRIPTION_BLOCK, DESCRIPTION_ACTION)),
         lead_user_id=str(lead or declarer_id),
-        page=PAGE_OPTION in ticked,
+        page=paging == PAGE_ALWAYS or (paging == PAGE_IF_URGENT and severity in URGENT_SEVERITIES),
         private=PRIVATE_OPTION in ticked,
         declarer_id=declarer_id,
         channel_id=_channel_id(view.get("private_metadata")),
@@ -189,14 +194,26 @@ def _lead_block(declarer_id: str) -> dict[str, Any]:
     return _input(LEAD_BLOCK, "Incident lead", element, optional=True)
 
 
+def _paging_block() -> dict[str, Any]:
+    choices = [
+        _option(PAGE_IF_URGENT, "For SEV1 and SEV2"),
+        _option(PAGE_ALWAYS, "Yes"),
+        _option(PAGE_NEVER, "No"),
+    ]
+    element = {
+        "type": "radio_buttons",
+        "action_id": PAGING_ACTION,
+        "options": choices,
+        "initial_option": choices[0],
+    }
+    return _input(PAGING_BLOCK, "Page the on-call of this service", element, optional=True)
+
+
 def _options_block() -> dict[str, Any]:
-    page = _option(PAGE_OPTION, "Page the on-call of this service")
-    private = _option(PRIVATE_OPTION, "Private channel")
     element = {
         "type": "checkboxes",
         "action_id": OPTIONS_ACTION,
-        "options": [page, private],
-        "initial_options": [page],
+        "options": [_option(PRIVATE_OPTION, "Private channel")],
     }
     return _input(OPTIONS_BLOCK, "Options", element, optional=True)
 

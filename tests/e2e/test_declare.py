@@ -10,6 +10,7 @@ import requests
 
 from multivac.sandbox import seed
 from multivac.testing.system import System
+from tests.e2e.story import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +54,7 @@ def test_a_declared_incident_gets_a_war_room_and_pages_the_service_once(system: 
     submitted = act(system, "interaction", {
         "type": "view_submission", "user": AROHA.slack_id, "view_id": view["id"],
         "values": {"title": "Payments failing", "severity": "SEV1",
-                   "service": BANK_FEEDS.pagerduty_id, "options": ["page"]},
+                   "service": BANK_FEEDS.pagerduty_id},  # SEV1: paged by default
     })  # fmt: skip
     assert submitted["view_closed"] is True
 
@@ -71,3 +72,25 @@ def test_a_declared_incident_gets_a_war_room_and_pages_the_service_once(system: 
     assert [i["id"] for i in state["pagerduty"]["incidents"]] == [paged["id"]]
     war_rooms = [c for c in state["slack"]["channels"] if c["name"].startswith("inc-")]
     assert [c["id"] for c in war_rooms] == [incident.slack_channel_id]
+
+
+def test_a_minor_declared_incident_does_not_page_unless_asked(system: System) -> None:
+    act(system, "command", {"user": AROHA.slack_id, "text": "declare Report export slow"})
+    view = opened_view(system, AROHA.slack_id)
+
+    act(system, "interaction", {
+        "type": "view_submission", "user": AROHA.slack_id, "view_id": view["id"],
+        "values": {"title": "Report export slow", "severity": "SEV3",
+                   "service": BANK_FEEDS.pagerduty_id},
+    })  # fmt: skip
+
+    channel = eventually(
+        lambda: next(
+            (c for c in system.state()["slack"]["channels"] if c["name"].startswith("inc-")), None
+        ),
+        "the war room",
+    )
+    eventually(lambda: system.channel(channel["id"])["messages"], "the summary")
+    system.settle()
+    assert system.state()["pagerduty"]["incidents"] == []
+    assert AROHA.slack_id in system.channel(channel["id"])["members"]

@@ -234,7 +234,7 @@ def test_a_complete_declaration_closes_the_modal_and_is_queued(world: World) -> 
 
     answer = world.act(
         "interaction", {"type": "view_submission", "user": AROHA, "view_id": view_id,
-                        "values": values | {"options": ["page", "private"]}},
+                        "values": values | {"options": ["private"], "paging": "yes"}},
     )  # fmt: skip
 
     assert (answer["status"], answer["body"], answer["view_closed"]) == (200, None, True)

@@ -60,6 +60,7 @@ def test_the_fields_come_in_order_with_their_ids() -> None:
         (modal.SERVICE_BLOCK, modal.SERVICE_ACTION, True),
         (modal.DESCRIPTION_BLOCK, modal.DESCRIPTION_ACTION, True),
         (modal.LEAD_BLOCK, modal.LEAD_ACTION, True),
+        (modal.PAGING_BLOCK, modal.PAGING_ACTION, True),
         (modal.OPTIONS_BLOCK, modal.OPTIONS_ACTION, True),
     ]
 
@@ -113,12 +114,34 @@ def test_the_declarer_is_the_lead_unless_they_choose_someone_else() -> None:
     assert lead["initial_user"] == "U0AROHA"
 
 
-def test_paging_starts_on_and_a_private_channel_off() -> None:
+def test_paging_defaults_to_sev1_and_sev2_and_a_private_channel_is_off() -> None:
+    paging = element(view(), modal.PAGING_BLOCK)
+    assert paging["type"] == "radio_buttons"
+    assert [o["value"] for o in paging["options"]] == ["urgent", "yes", "no"]
+    assert option_texts(paging) == ["For SEV1 and SEV2", "Yes", "No"]
+    assert paging["initial_option"] == paging["options"][0]
     options = element(view(), modal.OPTIONS_BLOCK)
-    assert options["type"] == "checkboxes"
-    assert [o["value"] for o in options["options"]] == ["page", "private"]
-    assert option_texts(options) == ["Page the on-call of this service", "Private channel"]
-    assert options["initial_options"] == [options["options"][0]]
+    assert option_texts(options) == ["Private channel"]
+    assert "initial_options" not in options
+
+
+@pytest.mark.parametrize(
+    ("severity", "paging", "pages"),
+    [
+        ("SEV1", None, True),
+        ("SEV2", "urgent", True),
+        ("SEV3", "urgent", False),
+        ("SEV4", None, False),
+        ("SEV4", "yes", True),
+        ("SEV1", "no", False),
+    ],
+)
+def test_the_on_call_is_paged_by_default_for_sev1_and_sev2_only(
+    severity: str, paging: str | None, pages: bool
+) -> None:
+    request = parse_submission(submission(severity=severity, paging=paging))
+    assert isinstance(request, DeclareRequest)
+    assert request.page is pages
 
 
 def test_the_description_is_optional_and_multiline() -> None:
@@ -137,7 +160,8 @@ def submission(
     service: str | None = "PBANK01",
     description: str | None = "Imports stuck since 09:10",
     lead: str | None = "U0BOB",
-    ticked: tuple[str, ...] = ("page",),
+    ticked: tuple[str, ...] = (),
+    paging: str | None = None,
     metadata: str = '{"channel_id": "C0GENERAL"}',
 ) -> dict[str, Any]:
     """A view_submission payload as Slack sends it for this modal."""
@@ -161,6 +185,9 @@ def submission(
             modal.DESCRIPTION_ACTION: {"type": "plain_text_input", "value": description}
         },
         modal.LEAD_BLOCK: {modal.LEAD_ACTION: {"type": "users_select", "selected_user": lead}},
+        modal.PAGING_BLOCK: {
+            modal.PAGING_ACTION: {"type": "radio_buttons", "selected_option": selected(paging)}
+        },
         modal.OPTIONS_BLOCK: {
             modal.OPTIONS_ACTION: {
                 "type": "checkboxes",
@@ -195,7 +222,7 @@ def test_a_complete_submission_is_a_declare_request() -> None:
 
 def test_optional_fields_left_empty_fall_back_to_their_defaults() -> None:
     request = parse_submission(
-        submission(service=None, description=None, lead=None, ticked=("private",))
+        submission(service=None, description=None, lead=None, ticked=("private",), paging="no")
     )
     assert isinstance(request, DeclareRequest)
     assert request.service_id is None
