@@ -25,6 +25,13 @@ ACKNOWLEDGED, UNACKNOWLEDGED, RESOLVED, REOPENED = (
     "reopened",
 )
 SEVERITY, NOTE, PAGE_MOVED = "severity", "note", "page_moved"
+BRIDGE, STATUS_UPDATE, SERVICE = "bridge", "status_update_published", "service"
+# Events whose data is not the incident but something said about it: (kind, text fields).
+SAID_ABOUT = {
+    "incident.annotated": (NOTE, ("content",)),
+    "incident.status_update_published": (STATUS_UPDATE, ("message",)),
+    "incident.conference_bridge.updated": (BRIDGE, ("conference_url", "conference_number")),
+}
 MOVING_EVENTS = frozenset({"incident.escalated", "incident.reassigned", "incident.delegated"})
 STATUSES = {status.value: status for status in IncidentStatus}
 
@@ -54,13 +61,18 @@ def record_changes(
         changes += _status(incident, facts, event.occurred_at, fields)
         if _page_moved_from_lead(incident, event, facts):
             changes.append(PAGE_MOVED)
+        if event.event_type == "incident.service_updated" and facts.service_id != (
+            incident.service_id or facts.service_id
+        ):
+            fields["service_id"], fields["service_name"] = facts.service_id, facts.service_name
+            changes.append(SERVICE)
         if event.event_type == "incident.priority_updated":
             severity = severity_for(rules, facts)
             if severity != incident.severity:
                 fields["severity"] = severity
                 changes.append(SEVERITY)
-    elif event.event_type == "incident.annotated":
-        changes.append(NOTE)
+    elif event.event_type in SAID_ABOUT and note_text(event):
+        changes.append(SAID_ABOUT[event.event_type][0])
     update_incident(session, incident.id, **fields)
     for change in changes:
         add_timeline(
@@ -82,8 +94,10 @@ def note_text(event: PagerDutyEvent) -> str:
     """A note's text, or for a moved page the people it moved to."""
     if event.event_type in MOVING_EVENTS and event.incident is not None:
         return ", ".join(event.incident.assignee_names)
-    content = event.data.get("content")
-    return str(content) if content else ""
+    if event.event_type == "incident.service_updated" and event.incident is not None:
+        return event.incident.service_name
+    _, keys = SAID_ABOUT.get(event.event_type, ("", ()))
+    return " ".join(str(event.data[k]) for k in keys if event.data.get(k))
 
 
 def _page_moved_from_lead(incident: Incident, event: PagerDutyEvent, facts: IncidentFacts) -> bool:
@@ -109,11 +123,17 @@ def _status(
     return [change]
 
 
+# Timeline wording per change; anything else reads "<Change> in PagerDuty".
+WORDS = {
+    SEVERITY: "Severity changed to {severity} in PagerDuty",
+    NOTE: "Note in PagerDuty: {text}",
+    BRIDGE: "Conference bridge: {text}",
+    STATUS_UPDATE: "Status update published in PagerDuty: {text}",
+    SERVICE: "Service changed to {text} in PagerDuty",
+    PAGE_MOVED: "PagerDuty moved the page from the lead to {text}",
+}
+
+
 def _words(change: str, event: PagerDutyEvent, fields: IncidentFields) -> str:
-    if change == SEVERITY:
-        return f"Severity changed to {fields.get('severity')} in PagerDuty"
-    if change == NOTE:
-        return f"Note in PagerDuty: {note_text(event)}"
-    if change == PAGE_MOVED:
-        return f"PagerDuty moved the page from the lead to {note_text(event) or 'someone else'}"
-    return f"{change.capitalize()} in PagerDuty"
+    template = WORDS.get(change, change.capitalize() + " in PagerDuty")
+    return template.format(severity=fields.get("severity"), text=note_text(event) or "someone else")

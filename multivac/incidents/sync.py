@@ -43,7 +43,7 @@ def apply_pagerduty_changes(
         render.refresh_topic(deps, incident, partial)
     if kinds.SEVERITY in changes:
         _jira_priority(deps, incident, partial, ours)
-    if any(change in changes for change in (*STATUS_CHANGES, kinds.SEVERITY)):
+    if any(change in changes for change in (*STATUS_CHANGES, kinds.SEVERITY, kinds.SERVICE)):
         render.refresh_summary(deps, incident, partial)
         render.react_to_status(deps, incident, partial)
     if not ours:
@@ -84,18 +84,21 @@ def _jira_priority(deps: Deps, incident: Incident, partial: Partial, ours: bool)
         )
 
 
+# What the channel is told for changes that only need saying; `{note}` is escaped.
+ANNOUNCEMENTS = {
+    kinds.REOPENED: ":rotating_light: Reopened in PagerDuty: the incident is active again.",
+    kinds.NOTE: ":memo: Note in PagerDuty: {note}",
+    kinds.STATUS_UPDATE: ":mega: Status update published in PagerDuty: {note}",
+    kinds.BRIDGE: ":telephone_receiver: Conference bridge: {note}",
+    kinds.SERVICE: "The incident's service is now *{note}* (changed in PagerDuty).",
+}
+
+
 def _tell(
     deps: Deps, incident: Incident, changes: Sequence[str], note: str, partial: Partial
 ) -> None:
     if kinds.RESOLVED in changes:
         _close(deps, incident, partial)
-    if kinds.REOPENED in changes:
-        render.announce(
-            deps,
-            incident,
-            ":rotating_light: Reopened in PagerDuty: the incident is active again.",
-            partial,
-        )
     if kinds.SEVERITY in changes:
         render.announce(
             deps,
@@ -113,9 +116,23 @@ def _tell(
             "still the incident lead: `/incident lead @someone` changes that.",
             partial,
         )
-    if kinds.NOTE in changes and note:
-        render.announce(
-            deps, incident, f":memo: Note in PagerDuty: {escape_mrkdwn(one_line(note))}", partial
+    for change in changes:
+        if change in ANNOUNCEMENTS:
+            text = ANNOUNCEMENTS[change].format(note=escape_mrkdwn(one_line(note)))
+            render.announce(deps, incident, text, partial)
+    if kinds.BRIDGE in changes:
+        _bookmark_bridge(deps, incident, note, partial)
+
+
+def _bookmark_bridge(deps: Deps, incident: Incident, note: str, partial: Partial) -> None:
+    url = next((word for word in note.split() if word.startswith(("https://", "http://"))), None)
+    channel_id = incident.slack_channel_id or ""
+    if url:
+        partial.attempt(
+            "bookmark the conference bridge",
+            lambda: deps.chat.add_bookmark(
+                channel_id=channel_id, title="Conference bridge", link=url
+            ),
         )
 
 

@@ -171,3 +171,63 @@ def test_the_topic_shows_the_status_once_acknowledged(system: System) -> None:
         lambda: system.channel(channel)["topic"]["value"].startswith("SEV1 · Acknowledged · Lead"),
         "the status in the topic",
     )
+
+
+def deliver(system: System, event_type: str, data: dict[str, Any]) -> None:
+    """A signed PagerDuty webhook for an event the sandbox's people can't cause."""
+    now = system.sandbox.sandbox.now()  # PagerDuty's clock (frozen in these tests)
+    body = envelope(event_type, now, None, {"name": "PagerDuty"}, data)
+    answer = requests.post(
+        f"{system.web_url}/webhooks/pagerduty",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-PagerDuty-Signature": signature_header(body, [credentials.PAGERDUTY_WEBHOOK_SECRET]),
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 202, answer.text
+    system.settle()
+
+
+def test_bridges_status_updates_and_service_changes_reach_the_channel(system: System) -> None:
+    paged = system.trigger(service="Bank Feeds", title="Feeds stalled", priority="P1")
+    incident = system.war_room(paged["id"])
+    reference = {"id": paged["id"], "type": "incident_reference"}
+
+    deliver(system, "incident.conference_bridge.updated", {
+        "type": "incident_conference_bridge", "incident": reference,
+        "conference_url": "https://meet.example/bank-feeds", "conference_number": "+64 9 555 0100",
+    })  # fmt: skip
+    deliver(system, "incident.status_update_published", {
+        "type": "incident_status_update", "incident": reference,
+        "message": "Imports resume within the hour <for most banks>",
+    })  # fmt: skip
+    account = system.sandbox.sandbox.pagerduty
+    with system.sandbox.sandbox.lock:
+        data = account.render.incident_data(account.incidents.find(paged["id"]))
+    payments = {**data["service"], "id": "PPAYMNT", "summary": "Payments Gateway"}
+    deliver(system, "incident.service_updated", {**data, "service": payments})
+
+    expected = [
+        ":telephone_receiver: Conference bridge: https://meet.example/bank-feeds +64 9 555 0100",
+        ":mega: Status update published in PagerDuty: Imports resume within the hour "
+        "&lt;for most banks&gt;",
+        "The incident's service is now *Payments Gateway* (changed in PagerDuty).",
+    ]
+    told = eventually(
+        lambda: (t := [x for x in said(system, incident) if x in expected]) and len(t) == 3 and t,
+        "all three announcements",
+    )
+    assert told == expected
+    channel = eventually(
+        lambda: (
+            (c := system.channel(incident.slack_channel_id or ""))
+            and any(b["title"] == "Conference bridge" for b in c["bookmarks"])
+            and c
+        ),
+        "the bridge bookmarked",
+    )
+    bookmarks = {b["title"]: b["link"] for b in channel["bookmarks"]}
+    assert bookmarks["Conference bridge"] == "https://meet.example/bank-feeds"
+    eventually(lambda: "Payments Gateway" in texts(summary(system, incident)), "the summary")
