@@ -3,10 +3,8 @@ person is told when a command is used in the wrong place or does not parse."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -14,20 +12,7 @@ from multivac.incidents.commands.authorization import in_usergroups, may_declare
 from multivac.incidents.commands.dispatch import NOT_IN_INCIDENT, UNEXPECTED, handle_invocation
 from multivac.incidents.commands.status import age
 from multivac.settings import AuthorizationSettings, ServiceRoute
-from tests.unit.commands_world import ALICE, CX, LEAD, NOBODY, ZOE, World, build_world
-from tests.unit.commands_world import migrated_template as _template
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _template(tmp_path_factory.mktemp("db"))
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    built = build_world(template, tmp_path)
-    yield built
-    built.close()
+from tests.unit.commands_world import ALICE, CX, LEAD, NOBODY, ZOE, World
 
 
 def general(world: World) -> str:

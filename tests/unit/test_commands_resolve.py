@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,20 +18,7 @@ from multivac.store.database import transaction
 from multivac.store.incidents import get_incident
 from multivac.store.models import IncidentStatus
 from multivac.store.timeline import timeline
-from tests.unit.commands_world import ALICE, CX, LEAD, NOBODY, ZOE, Someone, World, build_world
-from tests.unit.commands_world import migrated_template as _template
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _template(tmp_path_factory.mktemp("db"))
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    built = build_world(template, tmp_path)
-    yield built
-    built.close()
+from tests.unit.commands_world import ALICE, CX, LEAD, NOBODY, ZOE, Someone, World
 
 
 def click(world: World, who: Someone, action_id: str, trigger: str = "trigger-click") -> None:

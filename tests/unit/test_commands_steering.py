@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from multivac.incidents.commands.dispatch import handle_invocation
 from multivac.incidents.commands.steering import pagerduty_priority
 from multivac.integrations.errors import Transient
@@ -16,20 +11,7 @@ from multivac.store.incidents import get_incident
 from multivac.store.models import Role
 from multivac.store.responders import responders
 from multivac.store.timeline import timeline
-from tests.unit.commands_world import ALICE, CX, LEAD, NOBODY, ZOE, World, build_world
-from tests.unit.commands_world import migrated_template as _template
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _template(tmp_path_factory.mktemp("db"))
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    built = build_world(template, tmp_path)
-    yield built
-    built.close()
+from tests.unit.commands_world import ALICE, CX, LEAD, NOBODY, ZOE, World
 
 
 def test_a_new_lead_is_assigned_in_jira_named_in_the_topic_and_announced(world: World) -> None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from multivac.incidents.commands.dispatch import handle_invocation
 from multivac.integrations.errors import RateLimited
 from multivac.store.database import transaction
@@ -19,21 +14,7 @@ from tests.unit.commands_world import (
     NOBODY,
     PAYMENTS_POLICY,
     World,
-    build_world,
 )
-from tests.unit.commands_world import migrated_template as _template
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _template(tmp_path_factory.mktemp("db"))
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    built = build_world(template, tmp_path)
-    yield built
-    built.close()
 
 
 def test_an_update_is_posted_with_its_author_and_copied_everywhere(world: World) -> None:

@@ -3,9 +3,7 @@ to the Jira issue once, however often a resolution is repeated."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -23,8 +21,7 @@ from multivac.store.models import (
     TimelineEntry,
 )
 from multivac.store.timeline import add_timeline, timeline
-from tests.unit.commands_world import LEAD, World, build_world
-from tests.unit.commands_world import migrated_template as _template
+from tests.unit.commands_world import LEAD, World
 
 T0 = datetime(2026, 11, 22, 16, 0, 0, tzinfo=UTC)
 
@@ -177,18 +174,6 @@ def test_a_very_long_timeline_keeps_its_ends_within_jiras_limit() -> None:
 
 
 # The world: fakes and a real, migrated SQLite database.
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _template(tmp_path_factory.mktemp("db"))
-
-
-@pytest.fixture
-def world(template: Path, tmp_path: Path) -> Iterator[World]:
-    built = build_world(template, tmp_path)
-    yield built
-    built.close()
 
 
 def records(world: World) -> list[str]:
