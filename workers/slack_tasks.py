@@ -18,7 +18,7 @@ from multivac.incidents.declare_modal import CALLBACK_ID as DECLARE_CALLBACK
 from multivac.incidents.declare_modal import DeclareRequest, parse_submission
 from multivac.incidents.slack_commands import Invocation
 from multivac.incidents.war_room import flow
-from workers.tasks import runtime_of, start_steps, worker_name
+from workers.tasks import drive_war_room, runtime_of, worker_name
 
 
 @shared_task(bind=True, name=queueing.HANDLE_SLASH_COMMAND, ignore_result=True)
@@ -51,7 +51,7 @@ def handle_declare_submission(task: Task, payload: dict[str, Any]) -> None:
         return  # the edge answered these errors in the ack; nothing to do
     deps = runtime_of(task).deps()
     incident_id = declare.declare(deps, request)
-    start_steps(task, incident_id, flow.advance(deps, incident_id))
+    drive_war_room(task, incident_id, flow.start(deps, incident_id))
 
 
 @shared_task(bind=True, name=queueing.PROCESS_SLACK_EVENT, ignore_result=True)

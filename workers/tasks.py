@@ -17,12 +17,11 @@ from multivac.diagnostics import probe_integrations as probe
 from multivac.incidents import housekeeping as chores
 from multivac.incidents import inbox, newcomers, sync
 from multivac.incidents.reconcile import stalled_work
-from multivac.incidents.retrying import backoff_seconds
 from multivac.incidents.war_room import flow
 from multivac.integrations.errors import Retryable
 from multivac.runtime import Runtime
 
-STEP_MAX_RETRIES = 10
+STEP_MAX_RETRIES = 10  # for tasks whose retries Celery counts (war-room steps count their own)
 # Which task processes a recorded delivery, by its source.
 PROCESSORS = {
     "pagerduty": queueing.PROCESS_PAGERDUTY_DELIVERY,
@@ -39,10 +38,30 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{threading.get_ident()}"
 
 
-def start_steps(task: Task, incident_id: int, steps: list[str]) -> None:
+def start_steps(task: Task, incident_id: int, steps: list[str], delay: float = 0.0) -> None:
     for step in steps:
         # ignore_result: otherwise the sender subscribes to a result it will never read
-        task.app.send_task(queueing.RUN_WAR_ROOM_STEP, args=[incident_id, step], ignore_result=True)
+        task.app.send_task(
+            queueing.RUN_WAR_ROOM_STEP,
+            args=[incident_id, step],
+            countdown=delay or None,
+            ignore_result=True,
+        )
+
+
+def drive_war_room(task: Task, incident_id: int, steps: list[str]) -> None:
+    """Run the first of `steps` in this task and give the others to other workers; go on with
+    what each finished step makes ready (see `flow.drive`)."""
+    runtime = runtime_of(task)
+    flow.drive(
+        runtime.deps(),
+        incident_id,
+        steps,
+        worker_name(),
+        hand_over=lambda others: start_steps(task, incident_id, others),
+        retry_later=lambda step, delay: start_steps(task, incident_id, [step], delay),
+        max_retry_delay=runtime.settings.worker.max_retry_delay_seconds,
+    )
 
 
 @shared_task(bind=True, name=queueing.PROBE_INTEGRATIONS)
@@ -61,8 +80,6 @@ def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
     )
     if intake is None or intake.incident_id is None:
         return
-    if intake.start_war_room:
-        start_steps(self, intake.incident_id, flow.advance(runtime.deps(), intake.incident_id))
     if intake.changes:
         self.app.send_task(
             queueing.SYNC_PAGERDUTY_CHANGES,
@@ -75,6 +92,8 @@ def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
             args=[intake.incident_id, list(intake.invite_pagerduty_users)],
             ignore_result=True,
         )
+    if intake.start_war_room:  # last: this task goes on to run its first step
+        drive_war_room(self, intake.incident_id, flow.start(runtime.deps(), intake.incident_id))
 
 
 @shared_task(
@@ -91,24 +110,10 @@ def invite_pagerduty_users(self: Task, incident_id: int, user_ids: list[str]) ->
     newcomers.invite_pagerduty_users(runtime_of(self).deps(), incident_id, user_ids)
 
 
-@shared_task(
-    bind=True, name=queueing.RUN_WAR_ROOM_STEP, max_retries=STEP_MAX_RETRIES, ignore_result=True
-)
+@shared_task(bind=True, name=queueing.RUN_WAR_ROOM_STEP, ignore_result=True)
 def run_war_room_step(self: Task, incident_id: int, step: str) -> None:
-    """Run one step of the war-room graph, then start whatever it made ready."""
-    runtime = runtime_of(self)
-    outcome = flow.run_step(
-        runtime.deps(),
-        incident_id,
-        step,
-        worker_name(),
-        last_attempt=self.request.retries >= self.max_retries,
-    )
-    start_steps(self, incident_id, list(outcome.next_steps))
-    if outcome.result == flow.Result.RETRY:
-        cap = runtime.settings.worker.max_retry_delay_seconds
-        delay = backoff_seconds(self.request.retries, outcome.retry_after, cap=cap)
-        raise self.retry(countdown=delay)
+    """Run one step of the war-room graph, then go on with whatever it made ready."""
+    drive_war_room(self, incident_id, [step])
 
 
 @shared_task(bind=True, name=queueing.SYNC_PAGERDUTY_CHANGES, ignore_result=True)

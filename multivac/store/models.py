@@ -108,6 +108,7 @@ class DeliveryStatus(enum.StrEnum):
 
 
 class StepStatus(enum.StrEnum):
+    QUEUED = "queued"  # handed to a worker, not started yet
     CLAIMED = "claimed"
     DONE = "done"
     FAILED = "failed"

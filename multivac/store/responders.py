@@ -5,6 +5,8 @@ None of these functions commit; their guarantees hold once the caller's transact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -40,6 +42,43 @@ def add_responder(
         session, Responder, values, conflict_on=["incident_id", "role", "email"]
     )
     return session.scalars(statement.returning(Responder)).one_or_none()
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone to add to an incident, identified by email."""
+
+    email: str
+    slack_user_id: str | None = None
+    pagerduty_user_id: str | None = None
+
+
+def add_responders(session: Session, incident_id: int, role: str, people: Sequence[Person]) -> int:
+    """Add everyone in `people` to the incident in `role` in one statement, skipping those who
+    already hold it; how many were added. Safe under concurrency, like `add_responder`."""
+    now = utcnow()
+    rows = {
+        person.email.strip().lower(): {
+            "incident_id": incident_id,
+            "role": role,
+            "email": person.email.strip().lower(),
+            "slack_user_id": person.slack_user_id,
+            "pagerduty_user_id": person.pagerduty_user_id,
+            "invited_at": None,
+            "created_at": now,
+        }
+        for person in people
+    }
+    if not rows:
+        return 0
+    # Sorted, so that concurrent writers take the unique index's locks in the same order.
+    statement = insert_or_ignore(
+        session,
+        Responder,
+        [rows[email] for email in sorted(rows)],
+        conflict_on=["incident_id", "role", "email"],
+    ).returning(Responder.id)
+    return len(session.scalars(statement).all())
 
 
 def responders(session: Session, incident_id: int, *, role: str | None = None) -> list[Responder]:

@@ -26,14 +26,15 @@ def _dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | 
 def insert_or_ignore(
     session: Session,
     model: type[Base],
-    values: Mapping[str, Any],
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
     conflict_on: Sequence[str] | None = None,
 ) -> Insert:
-    """An INSERT that silently inserts nothing when it would violate the unique constraint on
-    `conflict_on` (any unique constraint when None). Add `.returning(...)` to learn whether a row
-    was inserted."""
-    statement = _dialect_insert(session, model).values(dict(values))
+    """An INSERT of one row (or several, in one statement) that silently skips a row that would
+    violate the unique constraint on `conflict_on` (any unique constraint when None). Add
+    `.returning(...)` to learn which rows were inserted."""
+    rows = dict(values) if isinstance(values, Mapping) else [dict(row) for row in values]
+    statement = _dialect_insert(session, model).values(rows)
     return statement.on_conflict_do_nothing(index_elements=conflict_on)
 
 

@@ -7,6 +7,7 @@ transaction commits, so commit right after `claim_step`, before the step's slow 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,30 @@ DEFAULT_STEP_TIMEOUT = timedelta(minutes=5)
 MAX_ERROR_LENGTH = 4000
 
 
+def queue_steps(session: Session, incident_id: int, steps: Sequence[str]) -> list[str]:
+    """Mark the steps that have no row yet as queued (handed to a worker, not started), in one
+    statement; the ones this call queued, in the order given. Of concurrent callers queuing the same
+    step exactly one gets it back, so each step is handed to a worker once."""
+    if not steps:
+        return []
+    now = utcnow()
+    rows = [
+        {
+            "incident_id": incident_id,
+            "step": step,
+            "status": StepStatus.QUEUED,
+            "attempts": 0,
+            "claimed_at": now,
+        }
+        for step in sorted(set(steps))
+    ]
+    statement = insert_or_ignore(
+        session, StepResult, rows, conflict_on=["incident_id", "step"]
+    ).returning(StepResult.step)
+    queued = set(session.scalars(statement))
+    return [step for step in steps if step in queued]
+
+
 def claim_step(
     session: Session,
     incident_id: int,
@@ -28,12 +53,13 @@ def claim_step(
     worker: str,
     *,
     stale_after: timedelta = DEFAULT_STEP_TIMEOUT,
-) -> bool:
-    """True when `worker` may run the step now: nobody has claimed it, its last run failed, or its
-    claim is older than `stale_after`. False when it is done or freshly claimed by someone.
+) -> int | None:
+    """The attempt number (1 for the first run) when `worker` may run the step now: it is queued
+    or has no row, its last run failed, or its claim is older than `stale_after`. None when it is
+    done or freshly claimed by someone.
 
-    Atomic: of simultaneous claimers exactly one gets True (the others wait for its transaction to
-    end, then see its claim). Re-claiming counts an attempt and clears the previous error.
+    Atomic: of simultaneous claimers exactly one gets a number (the others wait for its
+    transaction to end, then see its claim). Claiming counts an attempt and clears the last error.
     """
     now = utcnow()
     values = {
@@ -46,16 +72,17 @@ def claim_step(
     }
     inserted = insert_or_ignore(
         session, StepResult, values, conflict_on=["incident_id", "step"]
-    ).returning(StepResult.id)
-    if session.execute(inserted).first() is not None:
-        return True
-    reclaimable = or_(
-        StepResult.status == StepStatus.FAILED,
+    ).returning(StepResult.attempts)
+    attempt = session.scalar(inserted)
+    if attempt is not None:
+        return attempt
+    claimable = or_(
+        StepResult.status.in_([StepStatus.QUEUED, StepStatus.FAILED]),
         and_(StepResult.status == StepStatus.CLAIMED, StepResult.claimed_at < now - stale_after),
     )
     statement = (
         update(StepResult)
-        .where(StepResult.incident_id == incident_id, StepResult.step == step, reclaimable)
+        .where(StepResult.incident_id == incident_id, StepResult.step == step, claimable)
         .values(
             status=StepStatus.CLAIMED,
             claimed_by=worker,
@@ -63,14 +90,15 @@ def claim_step(
             attempts=StepResult.attempts + 1,
             error=None,
         )
-        .execution_options(synchronize_session="fetch")
+        .returning(StepResult.attempts)
+        .execution_options(synchronize_session=False)
     )
-    return rows_updated(session, statement) == 1
+    return session.scalar(statement)
 
 
 def complete_step(session: Session, incident_id: int, step: str, result: dict[str, Any]) -> None:
     """Store the step's result and mark it done, whether or not it was claimed (the last completion
-    wins). From then on `claim_step` returns False and `step_result` returns `result`."""
+    wins). From then on `claim_step` returns None and `step_result` returns `result`."""
     now = utcnow()
     values = {
         "incident_id": incident_id,

@@ -35,8 +35,15 @@ from multivac.store.models import (
     IncidentSource,
     IncidentStatus,
     StepResult,
+    StepStatus,
 )
-from multivac.store.steps import claim_step, complete_step, fail_step, step_result
+from multivac.store.steps import (
+    claim_step,
+    complete_step,
+    fail_step,
+    queue_steps,
+    step_result,
+)
 from multivac.store.timeline import add_timeline, timeline
 from tests.integration.concurrency import run_concurrently
 
@@ -274,10 +281,37 @@ def test_one_of_five_workers_claims_a_step(session_factory: Factory) -> None:
 
     def claim(index: int) -> bool:
         with transaction(session_factory) as session:
-            return claim_step(session, incident_id, "create_channel", f"worker-{index}")
+            return claim_step(session, incident_id, "create_channel", f"worker-{index}") is not None
 
     assert sorted(run_concurrently(5, claim)) == [False, False, False, False, True]
     assert count(session_factory, StepResult) == 1
+
+
+def test_of_five_dispatchers_one_queues_each_step_and_one_worker_claims_it(
+    session_factory: Factory,
+) -> None:
+    incident_id = new_incident(session_factory)
+
+    def queue(index: int) -> list[str]:
+        with transaction(session_factory) as session:
+            return queue_steps(session, incident_id, ["topic", "summary"][:: 1 - 2 * (index % 2)])
+
+    queued = run_concurrently(5, queue)
+    assert sorted(step for steps in queued for step in steps) == ["summary", "topic"]
+
+    def claim(index: int) -> int | None:
+        with transaction(session_factory) as session:
+            return claim_step(session, incident_id, "topic", f"worker-{index}")
+
+    assert [attempt for attempt in run_concurrently(5, claim) if attempt is not None] == [1]
+    with transaction(session_factory) as session:
+        assert queue_steps(session, incident_id, ["topic", "summary", "invite"]) == ["invite"]
+        rows = {row.step: row.status for row in session.scalars(select(StepResult))}
+    assert rows == {
+        "topic": StepStatus.CLAIMED,
+        "summary": StepStatus.QUEUED,
+        "invite": StepStatus.QUEUED,
+    }
 
 
 def test_a_done_step_keeps_its_result_and_is_not_run_again(session_factory: Factory) -> None:
@@ -297,18 +331,21 @@ def test_a_done_step_keeps_its_result_and_is_not_run_again(session_factory: Fact
 def test_a_failed_or_stale_step_can_be_claimed_again(session_factory: Factory) -> None:
     incident_id = new_incident(session_factory)
     with transaction(session_factory) as session:
-        assert claim_step(session, incident_id, "open_jira", "worker-a")
+        assert claim_step(session, incident_id, "open_jira", "worker-a") == 1
         assert fail_step(session, incident_id, "open_jira", "Jira is down")
-        assert claim_step(session, incident_id, "open_jira", "worker-b")
-        assert not claim_step(session, incident_id, "open_jira", "worker-c")
+        assert claim_step(session, incident_id, "open_jira", "worker-b") == 2
+        assert claim_step(session, incident_id, "open_jira", "worker-c") is None
         session.execute(
             update(StepResult).values(claimed_at=datetime.now(UTC) - timedelta(hours=1))
         )
         assert not claim_step(
             session, incident_id, "open_jira", "worker-c", stale_after=timedelta(hours=2)
         )
-        assert claim_step(
-            session, incident_id, "open_jira", "worker-c", stale_after=timedelta(minutes=5)
+        assert (
+            claim_step(
+                session, incident_id, "open_jira", "worker-c", stale_after=timedelta(minutes=5)
+            )
+            == 3
         )
         row = session.scalars(select(StepResult)).one()
         assert (row.claimed_by, row.attempts, row.error) == ("worker-c", 3, None)

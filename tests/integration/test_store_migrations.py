@@ -34,7 +34,7 @@ def head_revision(database_url: str) -> str | None:
 
 
 def test_head_is_the_latest_numbered_revision(empty_database_url: str) -> None:
-    assert head_revision(empty_database_url) == "0003"
+    assert head_revision(empty_database_url) == "0004"
 
 
 def test_upgrade_from_empty_builds_exactly_the_models(empty_database_url: str) -> None:
@@ -75,5 +75,40 @@ def test_enum_columns_refuse_unknown_values(empty_database_url: str) -> None:
             connection.execute(insert, {"key": "accepted", "status": "received"})
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(insert, {"key": "refused", "status": "bogus"})
+    finally:
+        engine.dispose()
+
+
+def test_step_status_queued_arrives_in_0004_and_leaves_with_its_rows(
+    empty_database_url: str,
+) -> None:
+    upgrade(empty_database_url, "0003")
+    engine = make_engine(empty_database_url)
+    incident = text(
+        "INSERT INTO incidents (number, source, title, status, private, last_event_at, "
+        "created_at, updated_at) VALUES (1, 'pagerduty', 't', 'triggered', false, "
+        "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    step = text(
+        "INSERT INTO step_results (incident_id, step, status, attempts) "
+        "VALUES ((SELECT id FROM incidents), :step, :status, 0)"
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(incident)
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(step, {"step": "channel", "status": "queued"})
+
+        upgrade(empty_database_url)
+        with engine.begin() as connection:
+            connection.execute(step, {"step": "channel", "status": "queued"})
+            connection.execute(step, {"step": "jira", "status": "done"})
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(step, {"step": "topic", "status": "bogus"})
+
+        command.downgrade(alembic_config(empty_database_url), "0003")
+        with engine.begin() as connection:
+            left = connection.execute(text("SELECT step, status FROM step_results")).all()
+        assert [tuple(row) for row in left] == [("jira", "done")]
     finally:
         engine.dispose()

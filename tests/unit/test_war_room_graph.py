@@ -7,6 +7,7 @@ from multivac.incidents.war_room.flow import RUNNERS
 from multivac.incidents.war_room.graph import STEPS, StepState, complete, critical_path, ready
 
 D, R, F, P = StepState.DONE, StepState.RETRYING, StepState.FAILED, StepState.RUNNING
+Q = StepState.QUEUED
 
 
 def test_every_step_has_a_runner() -> None:
@@ -43,6 +44,11 @@ def test_the_flow_is_complete_when_nothing_can_run_any_more() -> None:
     states = {name: D for name in STEPS}
     assert complete(states)
     assert not complete({**states, "summary": P})
+    assert not complete({**states, "summary": Q})
+
+
+def test_a_queued_step_is_not_ready_again() -> None:
+    assert ready({"channel": Q, "responders": P}) == ["jira"]
 
 
 def test_the_critical_path_is_two_round_trips_with_warm_caches() -> None:

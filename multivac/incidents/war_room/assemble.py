@@ -3,48 +3,52 @@
 The incident lead is the PagerDuty assignee who was paged (else, if so configured, the first
 on-call at the lowest level); both steps work it out the same way, from the cache when they can.
 
-Each step returns a JSON-able result that is stored and handed to the steps that depend on it.
-Each is safe to run again: it starts from what is already recorded.
+Each step returns a JSON-able result that is stored and handed to the steps that depend on it,
+with the database writes that go with it. Each is safe to run again: it starts from what is
+already recorded.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+
+from sqlalchemy.orm import Session
 
 from multivac.incidents.text import one_line, truncate
-from multivac.incidents.war_room.context import StepContext
+from multivac.incidents.war_room.context import StepContext, StepOutput
 from multivac.incidents.war_room.people import Directory
 from multivac.integrations.ports import OnCall, PagerUser
-from multivac.store.database import transaction
 from multivac.store.incidents import update_incident
 from multivac.store.models import Role
-from multivac.store.responders import add_responder
+from multivac.store.responders import Person, add_responders
 from multivac.store.timeline import add_timeline
 
 JIRA_SUMMARY_MAX = 255
 
 
-def responders(ctx: StepContext) -> dict[str, Any]:
+def responders(ctx: StepContext) -> StepOutput:
     """On-calls (levels 1..N) and assignees from PagerDuty, plus the service's always-invited
     people and user groups, mapped to Slack. People without Slack are returned as `unmapped`."""
-    route = ctx.route
+    route, directory = ctx.route, Directory(ctx.deps)
     with ThreadPoolExecutor(max_workers=4) as pool:
         oncall_future = pool.submit(_oncalls, ctx)
         group_futures = [
             pool.submit(ctx.deps.chat.usergroup_members, usergroup_id=group)
             for group in route.invite_usergroups
         ]
+        # The lead's PagerDuty profile (cached) is read while PagerDuty answers.
+        lead_id = ctx.incident.lead_pagerduty_id
+        if lead_id:
+            pool.submit(directory.pagerduty_user, lead_id).result()
         oncalls = oncall_future.result()
         group_members = [member for f in group_futures for member in _members(f)]
-    people = _people(ctx, oncalls)
-    slack = Directory(ctx.deps).slack_ids(people)
-    lead_user = _lead_user(ctx, oncalls)
+    people = _people(ctx, oncalls, directory)
+    slack = directory.slack_ids(people)
+    lead_user = _lead_user(ctx, oncalls, directory)
     lead_slack = slack.get(lead_user.email.lower()) if lead_user else None
-    _record_responders(ctx, people, slack, lead_user, lead_slack)
     mapped = [slack[email] for email in people if slack.get(email)]
-    return {
+    result = {
         "lead_name": lead_user.name if lead_user else None,
         "slack_ids": sorted({*(s for s in mapped if s), *group_members}),
         "unmapped": [
@@ -55,13 +59,20 @@ def responders(ctx: StepContext) -> dict[str, Any]:
         "lead_slack_id": lead_slack,
     }
 
+    def record(session: Session) -> None:
+        _record_responders(
+            session, ctx.incident.id, people, slack, lead=lead_user, lead_slack=lead_slack
+        )
 
-def jira(ctx: StepContext) -> dict[str, Any]:
+    return StepOutput(result, record)
+
+
+def jira(ctx: StepContext) -> StepOutput:
     """The Jira issue, assigned to the lead in the creating call; found again on a retry."""
     incident, settings = ctx.incident, ctx.deps.settings
     tracker, base = ctx.deps.tracker, settings.jira.url.rstrip("/")
     if incident.jira_key:
-        return {"key": incident.jira_key, "url": f"{base}/browse/{incident.jira_key}"}
+        return StepOutput({"key": incident.jira_key, "url": f"{base}/browse/{incident.jira_key}"})
     project = ctx.route.jira_project or settings.jira.project
     label = (
         f"pagerduty-{incident.pagerduty_id}"
@@ -71,8 +82,9 @@ def jira(ctx: StepContext) -> dict[str, Any]:
     existing = (
         tracker.find_issue_by_label(project=project, label=label) if ctx.attempt > 1 else None
     )
-    lead_user = _lead_user(ctx, None)
-    account = Directory(ctx.deps).jira_account(lead_user.email) if lead_user else None
+    directory = Directory(ctx.deps)
+    lead_user = _lead_user(ctx, None, directory)
+    account = directory.jira_account(lead_user.email) if lead_user else None
     issue = existing or tracker.create_issue(
         project=project,
         issue_type=ctx.route.jira_issue_type or settings.jira.issue_type,
@@ -82,9 +94,14 @@ def jira(ctx: StepContext) -> dict[str, Any]:
         priority=settings.incidents.jira_priority_by_severity.get(incident.severity or ""),
         labels=("multivac", label),
     )
-    _record_issue(ctx, issue.key, account, lead_user)
-    lead_name = lead_user.name if lead_user else None
-    return {"key": issue.key, "url": issue.url, "assignee": account, "lead_name": lead_name}
+    lead_name, at = (lead_user.name if lead_user else None), datetime.now(UTC)
+
+    def record(session: Session) -> None:
+        _record_issue(session, incident.id, issue.key, account=account, lead_name=lead_name, at=at)
+
+    return StepOutput(
+        {"key": issue.key, "url": issue.url, "assignee": account, "lead_name": lead_name}, record
+    )
 
 
 def _oncalls(ctx: StepContext) -> list[OnCall]:
@@ -109,7 +126,9 @@ def _members(future: Future[list[str]]) -> list[str]:
     return future.result()
 
 
-def _people(ctx: StepContext, oncalls: list[OnCall]) -> dict[str, tuple[str, str | None]]:
+def _people(
+    ctx: StepContext, oncalls: list[OnCall], directory: Directory
+) -> dict[str, tuple[str, str | None]]:
     """Email → (name, PagerDuty id) of everyone to invite who is known by email."""
     people: dict[str, tuple[str, str | None]] = {}
     for oncall in oncalls:
@@ -118,7 +137,7 @@ def _people(ctx: StepContext, oncalls: list[OnCall]) -> dict[str, tuple[str, str
     known = {pd_id for _, pd_id in people.values()}
     lead_id = ctx.incident.lead_pagerduty_id
     if lead_id and lead_id not in known:
-        user = Directory(ctx.deps).pagerduty_user(lead_id)
+        user = directory.pagerduty_user(lead_id)
         people.setdefault(user.email.lower(), (user.name, user.id))
     if ctx.incident.lead_email:
         people.setdefault(ctx.incident.lead_email.lower(), (ctx.incident.lead_name or "", None))
@@ -127,11 +146,13 @@ def _people(ctx: StepContext, oncalls: list[OnCall]) -> dict[str, tuple[str, str
     return people
 
 
-def _lead_user(ctx: StepContext, oncalls: list[OnCall] | None) -> PagerUser | None:
+def _lead_user(
+    ctx: StepContext, oncalls: list[OnCall] | None, directory: Directory
+) -> PagerUser | None:
     """The lead; `oncalls` when the caller already has them (else fetched only if needed)."""
     incident = ctx.incident
     if incident.lead_pagerduty_id:
-        return Directory(ctx.deps).pagerduty_user(incident.lead_pagerduty_id)
+        return directory.pagerduty_user(incident.lead_pagerduty_id)
     if incident.lead_email:  # chosen in Slack when the incident was declared there
         name = incident.lead_name or incident.lead_email
         return PagerUser(id="", name=name, email=incident.lead_email)
@@ -141,40 +162,30 @@ def _lead_user(ctx: StepContext, oncalls: list[OnCall] | None) -> PagerUser | No
 
 
 def _record_responders(
-    ctx: StepContext,
+    session: Session,
+    incident_id: int,
     people: dict[str, tuple[str, str | None]],
     slack: dict[str, str | None],
+    *,
     lead: PagerUser | None,
     lead_slack: str | None,
 ) -> None:
-    incident_id = ctx.incident.id
-    with transaction(ctx.deps.sessions) as session:
-        for email, (_, pagerduty_id) in people.items():
-            add_responder(
-                session,
-                incident_id,
-                role=Role.RESPONDER,
-                email=email,
-                slack_user_id=slack.get(email),
-                pagerduty_user_id=pagerduty_id,
-            )
-        if lead is not None:
-            update_incident(
-                session,
-                incident_id,
-                lead_pagerduty_id=lead.id or None,
-                lead_name=lead.name,
-                lead_email=lead.email,
-                lead_slack_id=lead_slack,
-            )
-            add_responder(
-                session,
-                incident_id,
-                role=Role.LEAD,
-                email=lead.email,
-                slack_user_id=lead_slack,
-                pagerduty_user_id=lead.id or None,
-            )
+    found = [
+        Person(email, slack_user_id=slack.get(email), pagerduty_user_id=pagerduty_id)
+        for email, (_, pagerduty_id) in people.items()
+    ]
+    add_responders(session, incident_id, Role.RESPONDER, found)
+    if lead is not None:
+        update_incident(
+            session,
+            incident_id,
+            lead_pagerduty_id=lead.id or None,
+            lead_name=lead.name,
+            lead_email=lead.email,
+            lead_slack_id=lead_slack,
+        )
+        person = Person(lead.email, slack_user_id=lead_slack, pagerduty_user_id=lead.id or None)
+        add_responders(session, incident_id, Role.LEAD, [person])
 
 
 def _description(ctx: StepContext, lead: PagerUser | None) -> str:
@@ -195,27 +206,32 @@ def _description(ctx: StepContext, lead: PagerUser | None) -> str:
     return "\n".join(lines)
 
 
-def _record_issue(ctx: StepContext, key: str, account: str | None, lead: PagerUser | None) -> None:
-    now = datetime.now(UTC)
-    lead_name = lead.name if lead else None
-    with transaction(ctx.deps.sessions) as session:
-        update_incident(session, ctx.incident.id, jira_key=key)
+def _record_issue(
+    session: Session,
+    incident_id: int,
+    key: str,
+    *,
+    account: str | None,
+    lead_name: str | None,
+    at: datetime,
+) -> None:
+    update_incident(session, incident_id, jira_key=key)
+    add_timeline(
+        session,
+        incident_id,
+        "jira_opened",
+        f"Jira {key} opened",
+        at,
+        source="multivac",
+        dedup_key="jira_opened",
+    )
+    if account:
         add_timeline(
             session,
-            ctx.incident.id,
-            "jira_opened",
-            f"Jira {key} opened",
-            now,
+            incident_id,
+            "lead_assigned",
+            f"{key} assigned to the lead, {lead_name}",
+            at,
             source="multivac",
-            dedup_key="jira_opened",
+            dedup_key="lead_assigned",
         )
-        if account:
-            add_timeline(
-                session,
-                ctx.incident.id,
-                "lead_assigned",
-                f"{key} assigned to the lead, {lead_name}",
-                now,
-                source="multivac",
-                dedup_key="lead_assigned",
-            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,16 @@ class StepContext:
 
     def result(self, step: str) -> dict[str, Any] | None:
         return self.results.get(step)
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """What a step returns: its JSON-able `result`, handed to the steps that depend on it, and the
+    database writes that go with it (`record`), made in the transaction that marks the step done,
+    so a step's result and its effects on the incident are stored together or not at all."""
+
+    result: dict[str, Any]
+    record: Callable[[Session], None] | None = None
 
 
 def load_context(session: Session, deps: Deps, incident_id: int, attempt: int) -> StepContext:

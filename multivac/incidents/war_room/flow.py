@@ -1,34 +1,40 @@
 """Running the war-room graph: one step at a time, any number of times, by any worker.
 
-`run_step` claims the step in the database (so two workers never both run it), runs it, and
-records its result or its failure. `advance` says which steps can start now. The caller (a
-Celery task) enqueues those and retries failed steps; nothing here knows about Celery.
+`start` queues the steps that can run now; `run_step` claims a step in the database (so two
+workers never both run it), runs it, and records its result together with its effects, queuing
+in the same transaction the steps it made ready (so each is handed to a worker exactly once).
+`drive` runs a step and then goes on with one of the steps it made ready, handing the others
+to other workers: the critical path never waits for a queue between two steps. Nothing here
+knows about Celery; the caller says how to hand a step over and how to retry one later.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from multivac.incidents.retrying import backoff_seconds
 from multivac.incidents.war_room import assemble, messages, present
-from multivac.incidents.war_room.context import Deps, StepContext, load_context
+from multivac.incidents.war_room.context import Deps, StepContext, StepOutput, load_context
 from multivac.incidents.war_room.graph import STEPS, StepState, ready
 from multivac.integrations.errors import IntegrationError, Retryable
 from multivac.store.database import transaction
 from multivac.store.incidents import get_incident
 from multivac.store.models import StepStatus
-from multivac.store.steps import claim_step, complete_step, fail_step, step_rows
+from multivac.store.steps import claim_step, complete_step, fail_step, queue_steps, step_rows
 from multivac.store.timeline import add_timeline
 
 log = logging.getLogger(__name__)
 
-RUNNERS: dict[str, Callable[[StepContext], dict[str, Any]]] = {
+# A step is tried this many times before it is abandoned (and people are told).
+MAX_ATTEMPTS = 11
+
+RUNNERS: dict[str, Callable[[StepContext], StepOutput]] = {
     "channel": present.channel,
     "responders": assemble.responders,
     "jira": assemble.jira,
@@ -51,9 +57,10 @@ class Result(StrEnum):
 @dataclass(frozen=True)
 class Outcome:
     result: Result
+    attempt: int = 0
     retry_after: float | None = None
     error: str | None = None
-    next_steps: tuple[str, ...] = ()  # steps this outcome made ready, to enqueue
+    next_steps: tuple[str, ...] = ()  # steps this outcome made ready and queued, to hand over
 
 
 def _states(session: Session, incident_id: int) -> dict[str, StepState]:
@@ -61,6 +68,8 @@ def _states(session: Session, incident_id: int) -> dict[str, StepState]:
     for row in step_rows(session, incident_id):
         if row.status == StepStatus.DONE:
             found[row.step] = StepState.DONE
+        elif row.status == StepStatus.QUEUED:
+            found[row.step] = StepState.QUEUED
         elif row.status == StepStatus.CLAIMED:
             found[row.step] = StepState.RUNNING
         elif (row.result or {}).get("abandoned"):
@@ -75,40 +84,72 @@ def states(deps: Deps, incident_id: int) -> dict[str, StepState]:
         return _states(session, incident_id)
 
 
-def advance(deps: Deps, incident_id: int) -> list[str]:
-    """The steps that can start now. Enqueuing one twice is harmless: only one claim succeeds."""
-    return ready(states(deps, incident_id))
+def _queue_ready(session: Session, incident_id: int) -> tuple[str, ...]:
+    return tuple(queue_steps(session, incident_id, ready(_states(session, incident_id))))
 
 
-def run_step(
-    deps: Deps, incident_id: int, step: str, worker: str, *, last_attempt: bool
-) -> Outcome:
-    """Run `step` once. Transient failures ask for a retry unless `last_attempt`; other failures,
-    and a last attempt that fails, abandon the step and tell the channel in plain words."""
+def start(deps: Deps, incident_id: int) -> list[str]:
+    """Queue the steps that can start now and have not been handed to anyone; the caller hands
+    these (and only these) to workers. Safe to call again: it finds nothing more to queue."""
+    with transaction(deps.sessions) as session:
+        return list(_queue_ready(session, incident_id))
+
+
+def drive(
+    deps: Deps,
+    incident_id: int,
+    steps: Sequence[str],
+    worker: str,
+    *,
+    hand_over: Callable[[list[str]], None],
+    retry_later: Callable[[str, float], None],
+    max_retry_delay: float,
+) -> None:
+    """Run the first of `steps` here and `hand_over` the rest; then go on the same way with the
+    steps that one made ready, until it makes none. A step to retry is given to `retry_later`
+    with its delay (backoff with jitter, or the service's Retry-After)."""
+    todo = list(steps)
+    while todo:
+        step, others = todo[0], todo[1:]
+        if others:
+            hand_over(others)
+        outcome = run_step(deps, incident_id, step, worker)
+        if outcome.result == Result.RETRY:
+            delay = backoff_seconds(outcome.attempt - 1, outcome.retry_after, cap=max_retry_delay)
+            retry_later(step, delay)
+        todo = list(outcome.next_steps)
+
+
+def run_step(deps: Deps, incident_id: int, step: str, worker: str) -> Outcome:
+    """Run `step` once. Transient failures ask for a retry until the step's last attempt; other
+    failures, and a last attempt that fails, abandon the step and tell the channel in plain
+    words."""
     with transaction(deps.sessions) as session:
         if get_incident(session, incident_id) is None:  # a stray message about no incident
             log.warning("war room step %s for unknown incident %s skipped", step, incident_id)
             return Outcome(Result.SKIPPED)
-        if not claim_step(session, incident_id, step, worker):
+        attempt = claim_step(session, incident_id, step, worker)
+        if attempt is None:
             return Outcome(Result.SKIPPED)
-        attempt = next(r.attempts for r in step_rows(session, incident_id) if r.step == step)
         ctx = load_context(session, deps, incident_id, attempt)
     try:
-        result = RUNNERS[step](ctx)
+        output = RUNNERS[step](ctx)
     except Retryable as error:
-        if last_attempt:
+        if attempt >= MAX_ATTEMPTS:
             return _abandon(ctx, step, error)
         with transaction(deps.sessions) as session:
             fail_step(session, incident_id, step, str(error))
             # An optional step's first failure lets its dependents go ahead without it.
-            unblocked = ready(_states(session, incident_id)) if STEPS[step].optional else []
-        return Outcome(Result.RETRY, error.retry_after, str(error), tuple(unblocked))
+            unblocked = _queue_ready(session, incident_id) if STEPS[step].optional else ()
+        return Outcome(Result.RETRY, attempt, error.retry_after, str(error), unblocked)
     except IntegrationError as error:
         return _abandon(ctx, step, error)
     with transaction(deps.sessions) as session:
-        complete_step(session, incident_id, step, result)
-        unblocked = ready(_states(session, incident_id))
-    return Outcome(Result.DONE, next_steps=tuple(unblocked))
+        complete_step(session, incident_id, step, output.result)
+        if output.record is not None:
+            output.record(session)
+        unblocked = _queue_ready(session, incident_id)
+    return Outcome(Result.DONE, attempt, next_steps=unblocked)
 
 
 def _abandon(ctx: StepContext, step: str, error: IntegrationError) -> Outcome:
@@ -125,9 +166,9 @@ def _abandon(ctx: StepContext, step: str, error: IntegrationError) -> Outcome:
             source="multivac",
             dedup_key=f"step_failed:{step}",
         )
-        unblocked = ready(_states(session, incident_id))
+        unblocked = _queue_ready(session, incident_id)
     _tell_people(ctx, step, str(error))
-    return Outcome(Result.ABANDONED, error=str(error), next_steps=tuple(unblocked))
+    return Outcome(Result.ABANDONED, ctx.attempt, error=str(error), next_steps=unblocked)
 
 
 def _tell_people(ctx: StepContext, step: str, message: str) -> None:

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 class StepState(StrEnum):
     PENDING = "pending"  # not started
+    QUEUED = "queued"  # handed to a worker, not claimed yet
     RUNNING = "running"  # claimed by a worker
     RETRYING = "retrying"  # failed, a retry is scheduled
     DONE = "done"
@@ -66,9 +67,8 @@ def ready(states: Mapping[str, StepState]) -> list[str]:
 
 def complete(states: Mapping[str, StepState]) -> bool:
     """True once no step can run any more (every step done or failed, or blocked by one)."""
-    return not ready(states) and not any(
-        s in (StepState.RUNNING, StepState.RETRYING) for s in states.values()
-    )
+    busy = (StepState.QUEUED, StepState.RUNNING, StepState.RETRYING)
+    return not ready(states) and not any(s in busy for s in states.values())
 
 
 def critical_path(steps: Iterable[Step] = WAR_ROOM) -> tuple[int, list[str]]:

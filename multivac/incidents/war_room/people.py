@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from multivac.incidents.war_room.context import Deps
 from multivac.integrations.ports import PagerUser
-from multivac.store.cache import cache_get, cache_put
+from multivac.store.cache import cache_get, cache_get_many, cache_put
 from multivac.store.database import transaction
 
 SLACK_BY_EMAIL = "slack_by_email"
@@ -24,9 +24,13 @@ PARALLEL_LOOKUPS = 8
 
 
 class Directory:
+    """Look-ups through the shared cache. One instance serves one step: it also remembers what it
+    has looked up, so asking twice costs nothing."""
+
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
         self._ttl = timedelta(seconds=deps.settings.incidents.user_cache_ttl_seconds)
+        self._pagerduty_users: dict[str, PagerUser] = {}
 
     def slack_ids(self, emails: Iterable[str]) -> dict[str, str | None]:
         """Slack user id by (lower-cased) email; None for people with no Slack account."""
@@ -39,6 +43,11 @@ class Directory:
         return found[email.lower()]
 
     def pagerduty_user(self, user_id: str) -> PagerUser:
+        if user_id not in self._pagerduty_users:
+            self._pagerduty_users[user_id] = self._pagerduty_user(user_id)
+        return self._pagerduty_users[user_id]
+
+    def _pagerduty_user(self, user_id: str) -> PagerUser:
         with transaction(self._deps.sessions) as session:
             hit = cache_get(session, PAGERDUTY_USER, user_id, self._ttl)
         if hit is not None and hit.value:
@@ -58,10 +67,10 @@ class Directory:
         wanted = sorted({key.lower() for key in keys})
         found: dict[str, str | None] = {}
         with transaction(self._deps.sessions) as session:
-            for key in wanted:
-                hit = cache_get(session, kind, key, self._ttl)
-                if hit is not None and (hit.value is not None or _fresh_absence(hit.fetched_at)):
-                    found[key] = hit.value
+            hits = cache_get_many(session, kind, wanted, self._ttl)
+        for key, hit in hits.items():
+            if hit.value is not None or _fresh_absence(hit.fetched_at):
+                found[key] = hit.value
         missing = [key for key in wanted if key not in found]
         if missing:
             with ThreadPoolExecutor(max_workers=min(PARALLEL_LOOKUPS, len(missing))) as pool:

@@ -1,18 +1,20 @@
 """War-room steps that build what people see in Slack (and the link back from PagerDuty):
 `channel`, `invite`, `topic`, `bookmarks`, `summary`, `pagerduty_note`, `jira_late`.
 
-Each returns a JSON-able result and is safe to run again.
+Each returns its JSON-able result, with the database writes that go with it, and is safe to run
+again.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+
+from sqlalchemy.orm import Session
 
 from multivac.incidents.rules import war_room_channel_name
 from multivac.incidents.war_room import messages
-from multivac.incidents.war_room.context import StepContext
+from multivac.incidents.war_room.context import StepContext, StepOutput
 from multivac.integrations.errors import NameTaken
 from multivac.integrations.ports import Channel, MessageMetadata
 from multivac.store.database import transaction
@@ -24,58 +26,48 @@ NAME_ATTEMPTS = 20
 SUMMARY_EVENT = "multivac_war_room"
 
 
-def channel(ctx: StepContext) -> dict[str, Any]:
+def channel(ctx: StepContext) -> StepOutput:
     """Create the channel; a taken name that is this incident's (an earlier attempt) is reused,
     one that belongs to something else gets a `-2`, `-3`... suffix."""
     incident = ctx.incident
     if incident.slack_channel_id and incident.slack_channel_name:
-        return {"id": incident.slack_channel_id, "name": incident.slack_channel_name}
-    created = _create_channel(ctx)
-    with transaction(ctx.deps.sessions) as session:
+        return StepOutput({"id": incident.slack_channel_id, "name": incident.slack_channel_name})
+    created, at = _create_channel(ctx), datetime.now(UTC)
+
+    def record(session: Session) -> None:
         update_incident(
             session, incident.id, slack_channel_id=created.id, slack_channel_name=created.name
         )
-        add_timeline(
-            session,
-            incident.id,
-            "channel_created",
-            f"#{created.name} created",
-            datetime.now(UTC),
-            source="multivac",
-            dedup_key="channel_created",
-        )
-    return {"id": created.id, "name": created.name}
+        _timeline(session, ctx, "channel_created", f"#{created.name} created", at)
+
+    return StepOutput({"id": created.id, "name": created.name}, record)
 
 
-def invite(ctx: StepContext) -> dict[str, Any]:
+def invite(ctx: StepContext) -> StepOutput:
     found = ctx.results["responders"]
     refused = ctx.deps.chat.invite(
         channel_id=ctx.results["channel"]["id"], user_ids=found["slack_ids"]
     )
-    invited = len(found["slack_ids"]) - len(refused)
+    invited, at = len(found["slack_ids"]) - len(refused), datetime.now(UTC)
     text = f"{invited} responders invited"
     if found["unmapped"]:
         text += "; not in Slack: " + ", ".join(p["name"] for p in found["unmapped"])
-    with transaction(ctx.deps.sessions) as session:
-        add_timeline(
-            session,
-            ctx.incident.id,
-            "responders_invited",
-            text,
-            datetime.now(UTC),
-            source="multivac",
-            dedup_key="responders_invited",
-        )
-    return {"refused": [{"user": r.user_id, "reason": r.reason} for r in refused]}
+
+    def record(session: Session) -> None:
+        _timeline(session, ctx, "responders_invited", text, at)
+
+    return StepOutput(
+        {"refused": [{"user": r.user_id, "reason": r.reason} for r in refused]}, record
+    )
 
 
-def topic(ctx: StepContext) -> dict[str, Any]:
+def topic(ctx: StepContext) -> StepOutput:
     jira = ctx.result("jira") or {}
     ctx.deps.chat.set_topic(channel_id=ctx.results["channel"]["id"], topic=_topic_text(ctx))
-    return {"jira_key": jira.get("key")}
+    return StepOutput({"jira_key": jira.get("key")})
 
 
-def bookmarks(ctx: StepContext) -> dict[str, Any]:
+def bookmarks(ctx: StepContext) -> StepOutput:
     channel_id = ctx.results["channel"]["id"]
     wanted = _bookmarks(ctx)
     if ctx.attempt > 1:
@@ -89,10 +81,10 @@ def bookmarks(ctx: StepContext) -> dict[str, Any]:
             ]
             for future in added:
                 future.result()
-    return {"jira_key": (ctx.result("jira") or {}).get("key")}
+    return StepOutput({"jira_key": (ctx.result("jira") or {}).get("key")})
 
 
-def summary(ctx: StepContext) -> dict[str, Any]:
+def summary(ctx: StepContext) -> StepOutput:
     """Post the summary; on a retry, an already posted one (found by its metadata) is updated."""
     chat, channel_id = ctx.deps.chat, ctx.results["channel"]["id"]
     view = summary_view(ctx)
@@ -110,21 +102,23 @@ def summary(ctx: StepContext) -> dict[str, Any]:
     else:
         metadata = MessageMetadata(SUMMARY_EVENT, {"incident_id": str(ctx.incident.id)})
         ts = chat.post_message(channel_id=channel_id, text=text, blocks=blocks, metadata=metadata)
-    with transaction(ctx.deps.sessions) as session:
+
+    def record(session: Session) -> None:
         update_incident(session, ctx.incident.id, slack_summary_ts=ts)
-    return {"ts": ts, "jira_key": view.jira_key}
+
+    return StepOutput({"ts": ts, "jira_key": view.jira_key}, record)
 
 
-def pagerduty_note(ctx: StepContext) -> dict[str, Any]:
+def pagerduty_note(ctx: StepContext) -> StepOutput:
     incident, found = ctx.incident, ctx.results["channel"]
     if not incident.pagerduty_id:
-        return {}
+        return StepOutput({})
     content = f"Slack war room: #{found['name']} {slack_link(found['id'])}"
     ctx.deps.pager.add_note(incident_id=incident.pagerduty_id, content=content)
-    return {}
+    return StepOutput({})
 
 
-def jira_late(ctx: StepContext) -> dict[str, Any]:
+def jira_late(ctx: StepContext) -> StepOutput:
     """When Jira came back after the channel was assembled: link it where it said "pending"."""
     chat, channel_id = ctx.deps.chat, ctx.results["channel"]["id"]
     jira = ctx.results["jira"]
@@ -141,7 +135,7 @@ def jira_late(ctx: StepContext) -> dict[str, Any]:
             text=messages.summary_text(view),
             blocks=messages.summary_blocks(view),
         )
-    return {}
+    return StepOutput({})
 
 
 def slack_link(channel_id: str) -> str:
@@ -167,6 +161,11 @@ def _create_channel(ctx: StepContext) -> Channel:
             if existing is not None and _reusable(ctx, existing):
                 return existing
     raise NameTaken("slack", "name_taken", f"{NAME_ATTEMPTS} channel names were all taken")
+
+
+def _timeline(session: Session, ctx: StepContext, kind: str, text: str, at: datetime) -> None:
+    """A timeline entry for a step, once per incident whatever the retries."""
+    add_timeline(session, ctx.incident.id, kind, text, at, source="multivac", dedup_key=kind)
 
 
 def _reusable(ctx: StepContext, existing: Channel) -> bool:
