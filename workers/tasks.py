@@ -75,25 +75,26 @@ def probe_integrations(self: Task) -> dict[str, str]:
 def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
     """Take a recorded PagerDuty delivery into the incident record; start its war room if due."""
     runtime = runtime_of(self)
-    intake = inbox.process_pagerduty_delivery(
+    processed = inbox.process_pagerduty_delivery(
         runtime.sessions, runtime.settings.incidents, delivery_id, worker_name()
     )
-    if intake is None or intake.incident_id is None:
+    if processed is None or processed.intake.incident_id is None:
         return
+    intake, incident_id = processed.intake, processed.intake.incident_id
     if intake.changes:
         self.app.send_task(
             queueing.SYNC_PAGERDUTY_CHANGES,
-            args=[intake.incident_id, list(intake.changes), intake.note, intake.agent_id],
+            args=[incident_id, list(intake.changes), intake.note, intake.agent_id],
             ignore_result=True,
         )
     if intake.invite_pagerduty_users:
         self.app.send_task(
             queueing.INVITE_PAGERDUTY_USERS,
-            args=[intake.incident_id, list(intake.invite_pagerduty_users)],
+            args=[incident_id, list(intake.invite_pagerduty_users)],
             ignore_result=True,
         )
-    if intake.start_war_room:  # last: this task goes on to run its first step
-        drive_war_room(self, intake.incident_id, flow.start(runtime.deps(), intake.incident_id))
+    # Last: this task goes on to run the war room's first step itself.
+    drive_war_room(self, incident_id, list(processed.war_room_steps))
 
 
 @shared_task(

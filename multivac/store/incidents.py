@@ -137,6 +137,13 @@ def update_incident(session: Session, incident_id: int, **fields: Unpack[Inciden
     return rows_updated(session, statement) == 1
 
 
+def lock_incident(session: Session, incident_id: int) -> None:
+    """Make transactions that lock the same incident run one after another from here to their
+    commit: each then sees what the one before it wrote. PostgreSQL: a row lock. SQLite: nothing
+    to do, its writers are serialised already (by the first write of each transaction)."""
+    session.execute(select(Incident.id).where(Incident.id == incident_id).with_for_update())
+
+
 def get_incident(session: Session, incident_id: int) -> Incident | None:
     return session.get(Incident, incident_id)
 

@@ -46,7 +46,9 @@ def summary_message(deps: Deps, incident_id: int) -> tuple[str, list[dict[str, A
     """The summary message as it should read now: today's lead, roles and status (no buttons once
     resolved), rendered by the war room's own renderer."""
     with transaction(deps.sessions) as session:
-        ctx = load_context(session, deps, incident_id, attempt=1)
+        ctx = load_context(session, deps, incident_id)
+    if ctx is None:
+        raise LookupError(f"incident {incident_id} does not exist")
     view = present.summary_view(ctx)
     return messages.summary_text(view), messages.summary_blocks(view)
 

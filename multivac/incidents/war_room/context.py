@@ -56,11 +56,14 @@ class StepOutput:
     record: Callable[[Session], None] | None = None
 
 
-def load_context(session: Session, deps: Deps, incident_id: int, attempt: int) -> StepContext:
-    """The incident and its done steps' results, read in the caller's transaction."""
+def load_context(
+    session: Session, deps: Deps, incident_id: int, attempt: int = 1
+) -> StepContext | None:
+    """The incident and its done steps' results, read in the caller's transaction; None when
+    there is no such incident."""
     incident = get_incident(session, incident_id)
     if incident is None:
-        raise LookupError(f"incident {incident_id} does not exist")
+        return None
     results = completed_steps(session, incident_id)
     roles = tuple(
         (row.role, row.slack_user_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -24,7 +24,7 @@ from multivac.incidents.war_room.context import Deps, StepContext, StepOutput, l
 from multivac.incidents.war_room.graph import STEPS, StepState, ready
 from multivac.integrations.errors import IntegrationError, Retryable
 from multivac.store.database import transaction
-from multivac.store.incidents import get_incident
+from multivac.store.incidents import lock_incident
 from multivac.store.models import StepStatus
 from multivac.store.steps import claim_step, complete_step, fail_step, queue_steps, step_rows
 from multivac.store.timeline import add_timeline
@@ -84,7 +84,11 @@ def states(deps: Deps, incident_id: int) -> dict[str, StepState]:
         return _states(session, incident_id)
 
 
-def _queue_ready(session: Session, incident_id: int) -> tuple[str, ...]:
+def queue_ready(session: Session, incident_id: int) -> tuple[str, ...]:
+    """Queue, in the caller's transaction, the steps that can start now and were never handed to
+    anyone; the ones queued. Call it after `lock_incident` in a transaction that changes a step,
+    so that of two steps finishing together the second sees the first (and what they both
+    unblock is queued)."""
     return tuple(queue_steps(session, incident_id, ready(_states(session, incident_id))))
 
 
@@ -92,7 +96,8 @@ def start(deps: Deps, incident_id: int) -> list[str]:
     """Queue the steps that can start now and have not been handed to anyone; the caller hands
     these (and only these) to workers. Safe to call again: it finds nothing more to queue."""
     with transaction(deps.sessions) as session:
-        return list(_queue_ready(session, incident_id))
+        lock_incident(session, incident_id)
+        return list(queue_ready(session, incident_id))
 
 
 def drive(
@@ -125,37 +130,48 @@ def run_step(deps: Deps, incident_id: int, step: str, worker: str) -> Outcome:
     failures, and a last attempt that fails, abandon the step and tell the channel in plain
     words."""
     with transaction(deps.sessions) as session:
-        if get_incident(session, incident_id) is None:  # a stray message about no incident
+        # Read first, claim last: on SQLite the claim takes the write lock, held until commit.
+        found = load_context(session, deps, incident_id)
+        if found is None:  # a stray message about no incident
             log.warning("war room step %s for unknown incident %s skipped", step, incident_id)
             return Outcome(Result.SKIPPED)
         attempt = claim_step(session, incident_id, step, worker)
         if attempt is None:
             return Outcome(Result.SKIPPED)
-        ctx = load_context(session, deps, incident_id, attempt)
+    ctx = replace(found, attempt=attempt)
     try:
         output = RUNNERS[step](ctx)
     except Retryable as error:
         if attempt >= MAX_ATTEMPTS:
             return _abandon(ctx, step, error)
         with transaction(deps.sessions) as session:
+            lock_incident(session, incident_id)
             fail_step(session, incident_id, step, str(error))
             # An optional step's first failure lets its dependents go ahead without it.
-            unblocked = _queue_ready(session, incident_id) if STEPS[step].optional else ()
+            unblocked = queue_ready(session, incident_id) if STEPS[step].optional else ()
         return Outcome(Result.RETRY, attempt, error.retry_after, str(error), unblocked)
     except IntegrationError as error:
         return _abandon(ctx, step, error)
+    return Outcome(Result.DONE, attempt, next_steps=record_done(deps, incident_id, step, output))
+
+
+def record_done(deps: Deps, incident_id: int, step: str, output: StepOutput) -> tuple[str, ...]:
+    """Store the step's result and its effects, and queue what that made ready (returned, for the
+    caller to hand over), in one transaction. Of steps finishing at the same moment, the last to
+    commit sees all of them done: what needs them all is queued, once."""
     with transaction(deps.sessions) as session:
+        lock_incident(session, incident_id)
         complete_step(session, incident_id, step, output.result)
         if output.record is not None:
             output.record(session)
-        unblocked = _queue_ready(session, incident_id)
-    return Outcome(Result.DONE, attempt, next_steps=unblocked)
+        return queue_ready(session, incident_id)
 
 
 def _abandon(ctx: StepContext, step: str, error: IntegrationError) -> Outcome:
     incident_id = ctx.incident.id
     log.warning("war room step %s of incident %s abandoned: %s", step, incident_id, error)
     with transaction(ctx.deps.sessions) as session:
+        lock_incident(session, incident_id)
         fail_step(session, incident_id, step, str(error), abandoned=True)
         add_timeline(
             session,
@@ -166,7 +182,7 @@ def _abandon(ctx: StepContext, step: str, error: IntegrationError) -> Outcome:
             source="multivac",
             dedup_key=f"step_failed:{step}",
         )
-        unblocked = _queue_ready(session, incident_id)
+        unblocked = queue_ready(session, incident_id)
     _tell_people(ctx, step, str(error))
     return Outcome(Result.ABANDONED, ctx.attempt, error=str(error), next_steps=unblocked)
 
