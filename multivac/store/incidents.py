@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict, Unpack
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from multivac.store.models import Counter, Incident, IncidentSource, IncidentStatus, utcnow
-from multivac.store.statements import insert_or_ignore, rows_updated, upsert
+from multivac.store.statements import dialect_of, insert_or_ignore, rows_updated, table_of, upsert
 
 INCIDENT_COUNTER = "incident"
 
@@ -137,11 +137,16 @@ def update_incident(session: Session, incident_id: int, **fields: Unpack[Inciden
     return rows_updated(session, statement) == 1
 
 
+_INCIDENTS = table_of(Incident)
+_LOCK = select(_INCIDENTS.c.id).where(_INCIDENTS.c.id == bindparam("p_incident")).with_for_update()
+
+
 def lock_incident(session: Session, incident_id: int) -> None:
     """Make transactions that lock the same incident run one after another from here to their
     commit: each then sees what the one before it wrote. PostgreSQL: a row lock. SQLite: nothing
     to do, its writers are serialised already (by the first write of each transaction)."""
-    session.execute(select(Incident.id).where(Incident.id == incident_id).with_for_update())
+    if dialect_of(session) != "sqlite":
+        session.execute(_LOCK, {"p_incident": incident_id})
 
 
 def get_incident(session: Session, incident_id: int) -> Incident | None:

@@ -5,9 +5,10 @@ concurrent writers never raise) and conditional UPDATEs whose row count says who
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, Update
+from sqlalchemy import CursorResult, Insert, Table, Update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,11 +16,45 @@ from multivac.store.models import Base
 
 
 def _dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     if dialect == "postgresql":
         return postgresql.insert(model)
     if dialect == "sqlite":
         return sqlite.insert(model)
+    raise NotImplementedError(f"no ON CONFLICT support for the {dialect} dialect")
+
+
+def dialect_of(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def table_of(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+@cache
+def insert_or_ignore_template(dialect: str, table: Table, conflict_on: tuple[str, ...]) -> Insert:
+    """`insert_or_ignore` built once (per dialect) for the hot paths: execute it with the row's
+    values as parameters. Building a statement costs more than running a cached one."""
+    statement = _insert_for(dialect, table)
+    return statement.on_conflict_do_nothing(index_elements=list(conflict_on))
+
+
+@cache
+def upsert_template(
+    dialect: str, table: Table, conflict_on: tuple[str, ...], update: tuple[str, ...]
+) -> Insert:
+    """`upsert` built once (per dialect), for the hot paths; execute it with the row's values."""
+    statement = _insert_for(dialect, table)
+    assignments = {name: statement.excluded[name] for name in update}
+    return statement.on_conflict_do_update(index_elements=list(conflict_on), set_=assignments)
+
+
+def _insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
     raise NotImplementedError(f"no ON CONFLICT support for the {dialect} dialect")
 
 

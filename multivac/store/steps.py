@@ -3,23 +3,78 @@ its result (channel id, issue key, ...) so that a re-run flow skips it.
 
 None of these functions commit. A claim becomes visible to other workers when the claiming
 transaction commits, so commit right after `claim_step`, before the step's slow external call.
+
+The statements a war room runs for every step are built once and run with parameters: building
+a SQLAlchemy statement costs several times more than running a cached one, and these run at the
+moments the war room is waiting for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from multivac.store.models import StepResult, StepStatus, utcnow
-from multivac.store.statements import insert_or_ignore, rows_updated, upsert
+from multivac.store.statements import (
+    dialect_of,
+    insert_or_ignore,
+    insert_or_ignore_template,
+    rows_updated,
+    table_of,
+    upsert_template,
+)
 
 # Longer than any step's external calls with their retries: an older claim's worker is dead.
 DEFAULT_STEP_TIMEOUT = timedelta(minutes=5)
 MAX_ERROR_LENGTH = 4000
+ABANDONED = {"abandoned": True}
+
+STEPS = table_of(StepResult)
+KEY = ("incident_id", "step")
+_THIS_STEP = and_(
+    STEPS.c.incident_id == bindparam("p_incident"), STEPS.c.step == bindparam("p_step")
+)
+_CLAIM_AGAIN = (
+    update(STEPS)
+    .where(
+        _THIS_STEP,
+        or_(
+            STEPS.c.status.in_([StepStatus.QUEUED, StepStatus.FAILED]),
+            and_(
+                STEPS.c.status == StepStatus.CLAIMED,
+                STEPS.c.claimed_at < bindparam("p_stale_before"),
+            ),
+        ),
+    )
+    .values(
+        status=StepStatus.CLAIMED,
+        claimed_by=bindparam("p_worker"),
+        claimed_at=bindparam("p_now"),
+        attempts=STEPS.c.attempts + 1,
+        error=None,
+    )
+    .returning(STEPS.c.attempts)
+)
+_STATES = select(STEPS.c.step, STEPS.c.status, STEPS.c.result).where(
+    STEPS.c.incident_id == bindparam("p_incident")
+)
+_DONE = select(STEPS.c.step, STEPS.c.result).where(
+    STEPS.c.incident_id == bindparam("p_incident"), STEPS.c.status == StepStatus.DONE
+)
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """A step's row as the flow needs it."""
+
+    step: str
+    status: StepStatus
+    abandoned: bool  # failed for good: no retry will follow
 
 
 def queue_steps(session: Session, incident_id: int, steps: Sequence[str]) -> list[str]:
@@ -29,6 +84,8 @@ def queue_steps(session: Session, incident_id: int, steps: Sequence[str]) -> lis
     if not steps:
         return []
     now = utcnow()
+    # Rows in one order for every caller: two transactions inserting the same keys in opposite
+    # orders would deadlock on PostgreSQL.
     rows = [
         {
             "incident_id": incident_id,
@@ -39,9 +96,9 @@ def queue_steps(session: Session, incident_id: int, steps: Sequence[str]) -> lis
         }
         for step in sorted(set(steps))
     ]
-    statement = insert_or_ignore(
-        session, StepResult, rows, conflict_on=["incident_id", "step"]
-    ).returning(StepResult.step)
+    statement = insert_or_ignore(session, StepResult, rows, conflict_on=KEY).returning(
+        StepResult.step
+    )
     queued = set(session.scalars(statement))
     return [step for step in steps if step in queued]
 
@@ -62,6 +119,19 @@ def claim_step(
     transaction to end, then see its claim). Claiming counts an attempt and clears the last error.
     """
     now = utcnow()
+    claimed = session.execute(
+        _CLAIM_AGAIN,
+        {
+            "p_incident": incident_id,
+            "p_step": step,
+            "p_stale_before": now - stale_after,
+            "p_worker": worker,
+            "p_now": now,
+        },
+    ).scalar()
+    if claimed is not None:
+        return int(claimed)
+    first = insert_or_ignore_template(dialect_of(session), STEPS, KEY).returning(STEPS.c.attempts)
     values = {
         "incident_id": incident_id,
         "step": step,
@@ -70,36 +140,17 @@ def claim_step(
         "claimed_by": worker,
         "claimed_at": now,
     }
-    inserted = insert_or_ignore(
-        session, StepResult, values, conflict_on=["incident_id", "step"]
-    ).returning(StepResult.attempts)
-    attempt = session.scalar(inserted)
-    if attempt is not None:
-        return attempt
-    claimable = or_(
-        StepResult.status.in_([StepStatus.QUEUED, StepStatus.FAILED]),
-        and_(StepResult.status == StepStatus.CLAIMED, StepResult.claimed_at < now - stale_after),
-    )
-    statement = (
-        update(StepResult)
-        .where(StepResult.incident_id == incident_id, StepResult.step == step, claimable)
-        .values(
-            status=StepStatus.CLAIMED,
-            claimed_by=worker,
-            claimed_at=now,
-            attempts=StepResult.attempts + 1,
-            error=None,
-        )
-        .returning(StepResult.attempts)
-        .execution_options(synchronize_session=False)
-    )
-    return session.scalar(statement)
+    attempt = session.execute(first, values).scalar()
+    return None if attempt is None else int(attempt)
 
 
 def complete_step(session: Session, incident_id: int, step: str, result: dict[str, Any]) -> None:
     """Store the step's result and mark it done, whether or not it was claimed (the last completion
     wins). From then on `claim_step` returns None and `step_result` returns `result`."""
     now = utcnow()
+    statement = upsert_template(
+        dialect_of(session), STEPS, KEY, ("status", "result", "error", "finished_at")
+    )
     values = {
         "incident_id": incident_id,
         "step": step,
@@ -110,18 +161,7 @@ def complete_step(session: Session, incident_id: int, step: str, result: dict[st
         "claimed_at": now,
         "finished_at": now,
     }
-    session.execute(
-        upsert(
-            session,
-            StepResult,
-            values,
-            conflict_on=["incident_id", "step"],
-            update=["status", "result", "error", "finished_at"],
-        )
-    )
-
-
-ABANDONED = {"abandoned": True}
+    session.execute(statement, values)
 
 
 def fail_step(
@@ -148,6 +188,14 @@ def fail_step(
     return rows_updated(session, statement) == 1
 
 
+def step_states(session: Session, incident_id: int) -> list[StepRow]:
+    """Every started step of the incident with its state (one light query, for the flow)."""
+    return [
+        StepRow(row.step, StepStatus(row.status), row.result == ABANDONED)
+        for row in session.execute(_STATES, {"p_incident": incident_id})
+    ]
+
+
 def step_rows(session: Session, incident_id: int) -> list[StepResult]:
     """Every started step of the incident, whatever its state."""
     return list(session.scalars(select(StepResult).where(StepResult.incident_id == incident_id)))
@@ -166,7 +214,6 @@ def step_result(session: Session, incident_id: int, step: str) -> dict[str, Any]
 
 def completed_steps(session: Session, incident_id: int) -> dict[str, dict[str, Any]]:
     """Every done step of the incident with its result."""
-    statement = select(StepResult.step, StepResult.result).where(
-        StepResult.incident_id == incident_id, StepResult.status == StepStatus.DONE
-    )
-    return {row.step: row.result or {} for row in session.execute(statement)}
+    return {
+        row.step: row.result or {} for row in session.execute(_DONE, {"p_incident": incident_id})
+    }

@@ -12,7 +12,7 @@ from multivac.integrations.ports import Chat, Pager, Tracker
 from multivac.settings import ServiceRoute, Settings
 from multivac.store.incidents import get_incident
 from multivac.store.models import Incident, Role
-from multivac.store.responders import responders
+from multivac.store.responders import role_holders
 from multivac.store.steps import completed_steps
 
 ROLE_ORDER: tuple[str, ...] = (Role.CX, Role.COMMS, Role.SCRIBE)
@@ -65,11 +65,7 @@ def load_context(
     if incident is None:
         return None
     results = completed_steps(session, incident_id)
-    roles = tuple(
-        (row.role, row.slack_user_id)
-        for row in responders(session, incident_id)
-        if row.role in ROLE_ORDER and row.slack_user_id
-    )
+    roles = tuple(role_holders(session, incident_id, ROLE_ORDER))
     session.expunge(incident)
     return StepContext(deps, incident, results, attempt, _ordered(roles))
 

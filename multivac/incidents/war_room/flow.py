@@ -26,7 +26,7 @@ from multivac.integrations.errors import IntegrationError, Retryable
 from multivac.store.database import transaction
 from multivac.store.incidents import lock_incident
 from multivac.store.models import StepStatus
-from multivac.store.steps import claim_step, complete_step, fail_step, queue_steps, step_rows
+from multivac.store.steps import claim_step, complete_step, fail_step, queue_steps, step_states
 from multivac.store.timeline import add_timeline
 
 log = logging.getLogger(__name__)
@@ -65,14 +65,14 @@ class Outcome:
 
 def _states(session: Session, incident_id: int) -> dict[str, StepState]:
     found = {}
-    for row in step_rows(session, incident_id):
+    for row in step_states(session, incident_id):
         if row.status == StepStatus.DONE:
             found[row.step] = StepState.DONE
         elif row.status == StepStatus.QUEUED:
             found[row.step] = StepState.QUEUED
         elif row.status == StepStatus.CLAIMED:
             found[row.step] = StepState.RUNNING
-        elif (row.result or {}).get("abandoned"):
+        elif row.abandoned:
             found[row.step] = StepState.FAILED
         else:
             found[row.step] = StepState.RETRYING
