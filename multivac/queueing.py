@@ -7,9 +7,11 @@ app the workers run; both sides share this configuration.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from celery import Celery
 
+from multivac import broker
 from multivac.settings import Settings
 
 QUEUE = "multivac"
@@ -30,9 +32,17 @@ HANDLE_VIEW_SUBMISSION = "workers.tasks.handle_view_submission"  # [payload: dic
 PROCESS_SLACK_EVENT = "workers.tasks.process_slack_event"  # [delivery_id: int]
 
 
+def _scheme(settings: Settings) -> str:
+    return urlsplit(settings.redis_url).scheme
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     visibility = {"visibility_timeout": settings.worker.visibility_timeout_seconds}
+    transport = (
+        {"broker_transport": broker.TRANSPORT} if _scheme(settings) in broker.SCHEMES else {}
+    )
     return {
+        **transport,
         "broker_url": settings.redis_url,
         "result_backend": settings.redis_url,
         "broker_transport_options": visibility,

@@ -12,7 +12,7 @@ from multivac.incidents.pagerduty_events import MalformedEvent, parse_document
 from multivac.incidents.war_room.flow import queue_ready
 from multivac.settings import IncidentSettings
 from multivac.store.database import transaction
-from multivac.store.deliveries import claim_delivery, finish_delivery, get_delivery
+from multivac.store.deliveries import claim_delivery_payload, finish_delivery
 from multivac.store.incidents import lock_incident
 from multivac.store.models import DeliveryStatus
 
@@ -35,10 +35,9 @@ def process_pagerduty_delivery(
     crash in between leaves the delivery to be processed again, never half-applied.
     """
     with transaction(sessions) as session:
-        if not claim_delivery(session, delivery_id, worker):
-            return None
-        delivery = get_delivery(session, delivery_id)
-        payload = delivery.payload if delivery is not None else None
+        payload = claim_delivery_payload(session, delivery_id, worker)
+    if payload is None:
+        return None
     try:
         event = parse_document(payload)
     except MalformedEvent as error:  # recorded by an older version that checked less

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from multivac.incidents.changes import STATUSES, note_text, record_changes
@@ -19,6 +18,7 @@ from multivac.incidents.rules import qualifies, severity_for
 from multivac.settings import IncidentSettings
 from multivac.store.incidents import (
     IncidentFields,
+    claim_war_room,
     get_incident,
     get_or_create_incident_for_pagerduty,
     incident_by_pagerduty_id,
@@ -74,7 +74,7 @@ def take_pagerduty_event(
     if created:
         _note(session, incident, "recorded", f"PagerDuty #{facts.number}: {facts.title}", event)
     changed = () if created else record_changes(session, incident, event, rules)
-    start = qualifies(rules, facts) and _claim_war_room(session, incident.id)
+    start = qualifies(rules, facts) and claim_war_room(session, incident.id, datetime.now(UTC))
     if start:
         _note(session, incident, "declared", f"War room declared ({facts.urgency} urgency)", event)
         return Intake(incident.id, True)  # the war room invites the assignees itself
@@ -133,15 +133,6 @@ def _declared_in_slack(session: Session, facts: IncidentFacts) -> int | None:
             escalation_policy_id=facts.escalation_policy_id,
         )
     return incident.id
-
-
-def _claim_war_room(session: Session, incident_id: int) -> bool:
-    claimed = session.execute(
-        update(Incident)
-        .where(Incident.id == incident_id, Incident.war_room_started_at.is_(None))
-        .values(war_room_started_at=datetime.now(UTC))
-    )
-    return bool(getattr(claimed, "rowcount", 0) == 1)
 
 
 def _note(

@@ -198,7 +198,7 @@ def _finish(deps: Deps, delivery_id: int, entry: Entry | None) -> DeliveryStatus
 
 def _record(session: Session, entry: Entry) -> bool:
     """True when the entry is new (False: the incident already has one with its key)."""
-    added = add_timeline(
+    return add_timeline(
         session,
         entry.incident_id,
         entry.kind,
@@ -209,7 +209,6 @@ def _record(session: Session, entry: Entry) -> bool:
         data=entry.data,
         dedup_key=entry.dedup_key,
     )
-    return added is not None
 
 
 def _announce(deps: Deps, channel_id: str, text: str) -> None:

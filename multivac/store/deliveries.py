@@ -10,16 +10,45 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from multivac.store.models import Delivery, DeliverySource, DeliveryStatus, utcnow
-from multivac.store.statements import insert_or_ignore, rows_updated
+from multivac.store.statements import insert_or_ignore, rows_updated, table_of
 
 # A worker that holds a claim longer than this is presumed dead; its delivery may be claimed again.
 DEFAULT_CLAIM_TIMEOUT = timedelta(minutes=10)
 MAX_ERROR_LENGTH = 4000
 _FINAL = (DeliveryStatus.DONE, DeliveryStatus.IGNORED)
+
+# Built once: every delivery is claimed and finished, on the path to a war room.
+_DELIVERIES = table_of(Delivery)
+_CLAIM = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("p_id"),
+        or_(
+            _DELIVERIES.c.status.in_((DeliveryStatus.RECEIVED, DeliveryStatus.FAILED)),
+            and_(
+                _DELIVERIES.c.status == DeliveryStatus.PROCESSING,
+                _DELIVERIES.c.claimed_at < bindparam("p_stale_before"),
+            ),
+        ),
+    )
+    .values(
+        status=DeliveryStatus.PROCESSING,
+        claimed_by=bindparam("p_worker"),
+        claimed_at=bindparam("p_now"),
+        attempts=_DELIVERIES.c.attempts + 1,
+    )
+    .returning(_DELIVERIES.c.payload)
+)
+_FINISH = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("p_id"), _DELIVERIES.c.status.not_in(_FINAL))
+    .values(status=bindparam("p_status"), finished_at=bindparam("p_now"))
+    .returning(_DELIVERIES.c.id)
+)
 
 
 def record_delivery(
@@ -74,26 +103,28 @@ def claim_delivery(
     worker that retries later must call `fail_delivery` first, or its own claim blocks it until
     it goes stale.
     """
+    return claim_delivery_payload(session, delivery_id, worker, stale_after=stale_after) is not None
+
+
+def claim_delivery_payload(
+    session: Session,
+    delivery_id: int,
+    worker: str,
+    *,
+    stale_after: timedelta = DEFAULT_CLAIM_TIMEOUT,
+) -> dict[str, Any] | None:
+    """`claim_delivery` that also reads what was delivered, in the same statement: the payload
+    when the claim succeeded, else None."""
     now = utcnow()
-    claimable = or_(
-        Delivery.status.in_((DeliveryStatus.RECEIVED, DeliveryStatus.FAILED)),
-        and_(
-            Delivery.status == DeliveryStatus.PROCESSING,
-            Delivery.claimed_at < now - stale_after,
-        ),
-    )
-    statement = (
-        update(Delivery)
-        .where(Delivery.id == delivery_id, claimable)
-        .values(
-            status=DeliveryStatus.PROCESSING,
-            claimed_by=worker,
-            claimed_at=now,
-            attempts=Delivery.attempts + 1,
-        )
-        .execution_options(synchronize_session="fetch")
-    )
-    return rows_updated(session, statement) == 1
+    parameters = {
+        "p_id": delivery_id,
+        "p_worker": worker,
+        "p_now": now,
+        "p_stale_before": now - stale_after,
+    }
+    row = session.execute(_CLAIM, parameters).first()
+    _expire_loaded(session, delivery_id)
+    return None if row is None else (row.payload or {})
 
 
 def finish_delivery(
@@ -103,13 +134,18 @@ def finish_delivery(
     never returns it again. Idempotent: returns False if it was already finished (or is unknown)."""
     if status not in _FINAL:
         raise ValueError(f"a delivery finishes as done or ignored, not {status}")
-    statement = (
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.status.not_in(_FINAL))
-        .values(status=status, finished_at=utcnow())
-        .execution_options(synchronize_session="fetch")
-    )
-    return rows_updated(session, statement) == 1
+    parameters = {"p_id": delivery_id, "p_status": status, "p_now": utcnow()}
+    finished = session.execute(_FINISH, parameters).first() is not None
+    _expire_loaded(session, delivery_id)
+    return finished
+
+
+def _expire_loaded(session: Session, delivery_id: int) -> None:
+    """The statements above bypass the ORM: a `Delivery` this session has loaded re-reads its
+    columns when next used, so it never shows what they replaced."""
+    loaded = session.identity_map.get(session.identity_key(Delivery, delivery_id))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def fail_delivery(session: Session, delivery_id: int, error: str) -> bool:

@@ -141,6 +141,20 @@ _INCIDENTS = table_of(Incident)
 _LOCK = select(_INCIDENTS.c.id).where(_INCIDENTS.c.id == bindparam("p_incident")).with_for_update()
 
 
+_CLAIM_WAR_ROOM = (
+    update(_INCIDENTS)
+    .where(_INCIDENTS.c.id == bindparam("p_incident"), _INCIDENTS.c.war_room_started_at.is_(None))
+    .values(war_room_started_at=bindparam("p_now"))
+    .returning(_INCIDENTS.c.id)
+)
+
+
+def claim_war_room(session: Session, incident_id: int, now: datetime) -> bool:
+    """True for exactly one caller per incident: the one that starts its war room."""
+    claimed = session.execute(_CLAIM_WAR_ROOM, {"p_incident": incident_id, "p_now": now})
+    return claimed.first() is not None
+
+
 def lock_incident(session: Session, incident_id: int) -> None:
     """Make transactions that lock the same incident run one after another from here to their
     commit: each then sees what the one before it wrote. PostgreSQL: a row lock. SQLite: nothing

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from multivac.store.models import Responder, utcnow
-from multivac.store.statements import insert_or_ignore
+from multivac.store.statements import insert_or_ignore, table_of
 
 
 def add_responder(
@@ -72,12 +72,13 @@ def add_responders(session: Session, incident_id: int, role: str, people: Sequen
     if not rows:
         return 0
     # Sorted, so that concurrent writers take the unique index's locks in the same order.
+    table = table_of(Responder)
     statement = insert_or_ignore(
         session,
-        Responder,
+        table,
         [rows[email] for email in sorted(rows)],
         conflict_on=["incident_id", "role", "email"],
-    ).returning(Responder.id)
+    ).returning(table.c.id)
     return len(session.scalars(statement).all())
 
 

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from multivac.store.models import Base
 
 
-def _dialect_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+def _dialect_insert(
+    session: Session, model: type[Base] | Table
+) -> postgresql.Insert | sqlite.Insert:
     dialect = dialect_of(session)
     if dialect == "postgresql":
         return postgresql.insert(model)
@@ -60,14 +62,15 @@ def _insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert
 
 def insert_or_ignore(
     session: Session,
-    model: type[Base],
+    model: type[Base] | Table,
     values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
     conflict_on: Sequence[str] | None = None,
 ) -> Insert:
     """An INSERT of one row (or several, in one statement) that silently skips a row that would
     violate the unique constraint on `conflict_on` (any unique constraint when None). Add
-    `.returning(...)` to learn which rows were inserted."""
+    `.returning(...)` to learn which rows were inserted. Given a model, the statement is ORM-enabled
+    (it can return model objects); given its table, it is a plain Core statement (cheaper)."""
     rows = dict(values) if isinstance(values, Mapping) else [dict(row) for row in values]
     statement = _dialect_insert(session, model).values(rows)
     return statement.on_conflict_do_nothing(index_elements=conflict_on)

@@ -96,9 +96,7 @@ def queue_steps(session: Session, incident_id: int, steps: Sequence[str]) -> lis
         }
         for step in sorted(set(steps))
     ]
-    statement = insert_or_ignore(session, StepResult, rows, conflict_on=KEY).returning(
-        StepResult.step
-    )
+    statement = insert_or_ignore(session, STEPS, rows, conflict_on=KEY).returning(STEPS.c.step)
     queued = set(session.scalars(statement))
     return [step for step in steps if step in queued]
 

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from multivac.store.models import TimelineEntry, utcnow
-from multivac.store.statements import insert_or_ignore
+from multivac.store.statements import dialect_of, insert_or_ignore_template, table_of
+
+_ENTRIES = table_of(TimelineEntry)
 
 
 def add_timeline(
@@ -27,8 +29,8 @@ def add_timeline(
     source: str | None = None,
     data: dict[str, Any] | None = None,
     dedup_key: str | None = None,
-) -> TimelineEntry | None:
-    """Append an entry; None when the incident already has one with this `dedup_key`. Entries
+) -> bool:
+    """Append an entry; False when the incident already has one with this `dedup_key`. Entries
     without a key are always added. Safe under concurrency: never raises for a duplicate key.
     `at` must be timezone-aware."""
     values = {
@@ -42,10 +44,10 @@ def add_timeline(
         "dedup_key": dedup_key,
         "created_at": utcnow(),
     }
-    statement = insert_or_ignore(
-        session, TimelineEntry, values, conflict_on=["incident_id", "dedup_key"]
-    )
-    return session.scalars(statement.returning(TimelineEntry)).one_or_none()
+    statement = insert_or_ignore_template(
+        dialect_of(session), _ENTRIES, ("incident_id", "dedup_key")
+    ).returning(_ENTRIES.c.id)
+    return session.execute(statement, values).first() is not None
 
 
 def timeline(session: Session, incident_id: int) -> list[TimelineEntry]:

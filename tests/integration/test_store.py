@@ -360,17 +360,16 @@ def test_a_repeated_timeline_event_is_recorded_once(session_factory: Factory) ->
 
     def add(index: int) -> bool:
         with transaction(session_factory) as session:
-            entry = add_timeline(
+            return add_timeline(
                 session, incident_id, "note", f"pinned by {index}", T0, dedup_key="pin:1.0"
             )
-            return entry is not None
 
     assert sorted(run_concurrently(5, add)) == [False, False, False, False, True]
     with transaction(session_factory) as session:
         assert add_timeline(session, other_id, "note", "pinned", T0, dedup_key="pin:1.0")
         later = add_timeline(session, incident_id, "declared", "a", T0 + timedelta(seconds=1))
         earlier = add_timeline(session, incident_id, "declared", "b", T0 - timedelta(seconds=1))
-        assert later is not None and earlier is not None
+        assert later and earlier
     with session_factory() as session:
         entries = timeline(session, incident_id)
         assert [entry.kind for entry in entries] == ["declared", "note", "declared"]

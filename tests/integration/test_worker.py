@@ -9,7 +9,8 @@ import celery.contrib.testing.tasks  # noqa: F401 - registers `celery.ping` for 
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from multivac.queueing import QUEUE
+from multivac.broker import SharedClientChannel
+from multivac.queueing import QUEUE, celery_config
 from multivac.sandbox.server import RunningSandbox
 from tests.support import sandbox_settings
 from workers import tasks
@@ -57,3 +58,22 @@ def test_every_task_is_routed_to_the_multivac_queue(worker_app: MultivacCelery) 
     for name in own:
         route = worker_app.amqp.router.route({}, name)
         assert route["queue"].name == QUEUE, name
+
+
+def test_the_broker_shares_one_publishing_client_and_still_delivers(
+    worker_app: MultivacCelery,
+) -> None:
+    with worker_app.connection_for_write() as connection:
+        channel = connection.default_channel
+        assert isinstance(channel, SharedClientChannel)
+        assert channel._create_client() is channel._create_client()
+        assert channel._create_client(asynchronous=True) is not channel._create_client()
+    results = [worker_app.send_task("celery.ping") for _ in range(20)]
+    assert [result.get(timeout=10) for result in results] == ["pong"] * 20
+
+
+def test_a_broker_url_kombu_routes_elsewhere_keeps_kombus_transport(tmp_path: Path) -> None:
+    settings = sandbox_settings(None, f"sqlite:///{tmp_path}/m.db", "sentinel://127.0.0.1:26379")
+    assert "broker_transport" not in celery_config(settings)
+    redis = sandbox_settings(None, f"sqlite:///{tmp_path}/m.db", TEST_REDIS_URL)
+    assert celery_config(redis)["broker_transport"] == "multivac.broker:RedisTransport"
