@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from jira import JIRA, JIRAError
 
+from multivac.integrations.environment import pin_environment
 from multivac.integrations.errors import (
     IntegrationError,
     NotFound,
@@ -219,13 +220,15 @@ def build_tracker(settings: JiraSettings) -> JiraTracker:
     token = settings.api_token.get_secret_value()
 
     def connect() -> JIRA:
-        return JIRA(
+        client = JIRA(
             server=settings.url.rstrip("/"),
             basic_auth=(settings.email, token),
             options={"rest_api_version": "2"},
             max_retries=0,
             timeout=settings.timeout_seconds,
         )
+        pin_environment(client._session, settings.url)
+        return client
 
     return JiraTracker(connect)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from pdpyras import APISession, PDClientError, PDHTTPError
 
+from multivac.integrations.environment import pin_environment
 from multivac.integrations.errors import (
     IntegrationError,
     NotFound,
@@ -87,11 +88,13 @@ class FailFastAPISession(APISession):  # type: ignore[misc]  # pdpyras ships no 
 
     pdpyras retries HTTP 429 forever (3, 6, 12 ... s sleeps) and its `retry` table has no
     "zero retries" value for 429, so this raises from `postprocess`, the hook pdpyras documents
-    for subclasses; it runs before the retry loop looks at the status.
+    for subclasses; it runs before the retry loop looks at the status. pdpyras' own
+    `postprocess` only keeps per-endpoint call counts and times, which Multivac never reads;
+    working out the endpoint (matching the URL against every known path) cost more CPU than
+    the rest of the call, so it is left out.
     """
 
     def postprocess(self, response: requests.Response) -> None:
-        super().postprocess(response)
         if response.status_code == 429:
             raise PDHTTPError("rate limited", response)
 
@@ -292,6 +295,7 @@ def build_pager(settings: PagerDutySettings) -> PagerDutyPager:
     session.timeout = settings.timeout_seconds
     session.retry = {}  # no per-status retries (pdpyras' default for REST, made explicit)
     session.max_network_attempts = 0  # raise on the first connection error or timeout
+    pin_environment(session, session.url)
     return PagerDutyPager(session)
 
 
