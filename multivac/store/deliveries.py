@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from multivac.store.models import Delivery, DeliverySource, DeliveryStatus, utcnow
-from multivac.store.statements import insert_or_ignore, rows_updated, table_of
+from multivac.store.statements import expire_loaded, insert_or_ignore, rows_updated, table_of
 
 # A worker that holds a claim longer than this is presumed dead; its delivery may be claimed again.
 DEFAULT_CLAIM_TIMEOUT = timedelta(minutes=10)
@@ -123,7 +123,7 @@ def claim_delivery_payload(
         "p_stale_before": now - stale_after,
     }
     row = session.execute(_CLAIM, parameters).first()
-    _expire_loaded(session, delivery_id)
+    expire_loaded(session, Delivery, delivery_id)
     return None if row is None else (row.payload or {})
 
 
@@ -136,16 +136,8 @@ def finish_delivery(
         raise ValueError(f"a delivery finishes as done or ignored, not {status}")
     parameters = {"p_id": delivery_id, "p_status": status, "p_now": utcnow()}
     finished = session.execute(_FINISH, parameters).first() is not None
-    _expire_loaded(session, delivery_id)
+    expire_loaded(session, Delivery, delivery_id)
     return finished
-
-
-def _expire_loaded(session: Session, delivery_id: int) -> None:
-    """The statements above bypass the ORM: a `Delivery` this session has loaded re-reads its
-    columns when next used, so it never shows what they replaced."""
-    loaded = session.identity_map.get(session.identity_key(Delivery, delivery_id))
-    if loaded is not None:
-        session.expire(loaded)
 
 
 def fail_delivery(session: Session, delivery_id: int, error: str) -> bool:

@@ -6,13 +6,21 @@ None of these functions commit; their guarantees hold once the caller's transact
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict, Unpack
+from functools import cache
+from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from multivac.store.models import Counter, Incident, IncidentSource, IncidentStatus, utcnow
-from multivac.store.statements import dialect_of, insert_or_ignore, rows_updated, table_of, upsert
+from multivac.store.statements import (
+    dialect_of,
+    expire_loaded,
+    insert_or_ignore,
+    rows_updated,
+    table_of,
+    upsert,
+)
 
 INCIDENT_COUNTER = "incident"
 
@@ -125,19 +133,34 @@ def get_or_create_incident_for_pagerduty(
     return winner, False
 
 
+_INCIDENTS = table_of(Incident)
+
+
+@cache
+def _update_columns(names: frozenset[str]) -> Update:
+    """UPDATE of these columns (and `updated_at`) of one incident, built once per set of names."""
+    values: dict[str, Any] = {
+        name: bindparam(f"v_{name}") for name in (*sorted(names), "updated_at")
+    }
+    return (
+        update(_INCIDENTS)
+        .where(_INCIDENTS.c.id == bindparam("p_incident"))
+        .values(values)
+        .returning(_INCIDENTS.c.id)
+    )
+
+
 def update_incident(session: Session, incident_id: int, **fields: Unpack[IncidentFields]) -> bool:
     """Set only the given columns (and `updated_at`), leaving columns that other workers may be
-    writing at the same time untouched. False when the incident does not exist."""
-    statement = (
-        update(Incident)
-        .where(Incident.id == incident_id)
-        .values(**fields, updated_at=utcnow())
-        .execution_options(synchronize_session="fetch")
-    )
-    return rows_updated(session, statement) == 1
+    writing at the same time untouched. False when the incident does not exist. An `Incident`
+    this session has loaded shows the new values when next read."""
+    values: dict[str, Any] = {f"v_{name}": value for name, value in fields.items()}
+    parameters = {**values, "v_updated_at": utcnow(), "p_incident": incident_id}
+    updated = session.execute(_update_columns(frozenset(fields)), parameters).first()
+    expire_loaded(session, Incident, incident_id)
+    return updated is not None
 
 
-_INCIDENTS = table_of(Incident)
 _LOCK = select(_INCIDENTS.c.id).where(_INCIDENTS.c.id == bindparam("p_incident")).with_for_update()
 
 
@@ -161,6 +184,16 @@ def lock_incident(session: Session, incident_id: int) -> None:
     to do, its writers are serialised already (by the first write of each transaction)."""
     if dialect_of(session) != "sqlite":
         session.execute(_LOCK, {"p_incident": incident_id})
+
+
+_SNAPSHOT = select(_INCIDENTS).where(_INCIDENTS.c.id == bindparam("p_incident"))
+
+
+def incident_snapshot(session: Session, incident_id: int) -> Incident | None:
+    """The incident as it is now, as an `Incident` the session does not track (changing it
+    changes nothing in the database): one light query, for readers such as war-room steps."""
+    row = session.execute(_SNAPSHOT, {"p_incident": incident_id}).first()
+    return None if row is None else Incident(**row._mapping)
 
 
 def get_incident(session: Session, incident_id: int) -> Incident | None:

@@ -13,7 +13,14 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from multivac.store.models import Responder, utcnow
-from multivac.store.statements import insert_or_ignore, table_of
+from multivac.store.statements import (
+    dialect_of,
+    insert_or_ignore,
+    insert_or_ignore_template,
+    table_of,
+)
+
+_RESPONDERS = table_of(Responder)
 
 
 def add_responder(
@@ -72,14 +79,10 @@ def add_responders(session: Session, incident_id: int, role: str, people: Sequen
     if not rows:
         return 0
     # Sorted, so that concurrent writers take the unique index's locks in the same order.
-    table = table_of(Responder)
-    statement = insert_or_ignore(
-        session,
-        table,
-        [rows[email] for email in sorted(rows)],
-        conflict_on=["incident_id", "role", "email"],
-    ).returning(table.c.id)
-    return len(session.scalars(statement).all())
+    statement = insert_or_ignore_template(
+        dialect_of(session), _RESPONDERS, ("incident_id", "role", "email")
+    ).returning(_RESPONDERS.c.id)
+    return len(session.scalars(statement, [rows[email] for email in sorted(rows)]).all())
 
 
 _ROLE_HOLDERS = (

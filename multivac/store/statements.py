@@ -94,6 +94,15 @@ def upsert(
     return statement.on_conflict_do_update(index_elements=conflict_on, set_=assignments)
 
 
+def expire_loaded(session: Session, model: type[Base], key: Any) -> None:
+    """After a Core statement changed a row behind the ORM's back: if this session has loaded
+    it as a `model` object, that object re-reads its columns when next used, so it never shows
+    what the statement replaced."""
+    loaded = session.identity_map.get(session.identity_key(model, key))
+    if loaded is not None:
+        session.expire(loaded)
+
+
 def rows_updated(session: Session, statement: Update) -> int:
     """Run an UPDATE in the session's transaction; the number of rows it changed. A conditional
     UPDATE is atomic on both backends, so when it matches one row exactly one caller gets 1."""

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from multivac.store.models import StepResult, StepStatus, utcnow
 from multivac.store.statements import (
     dialect_of,
-    insert_or_ignore,
     insert_or_ignore_template,
     rows_updated,
     table_of,
@@ -96,8 +95,8 @@ def queue_steps(session: Session, incident_id: int, steps: Sequence[str]) -> lis
         }
         for step in sorted(set(steps))
     ]
-    statement = insert_or_ignore(session, STEPS, rows, conflict_on=KEY).returning(STEPS.c.step)
-    queued = set(session.scalars(statement))
+    statement = insert_or_ignore_template(dialect_of(session), STEPS, KEY).returning(STEPS.c.step)
+    queued = set(session.scalars(statement, rows))
     return [step for step in steps if step in queued]
 
 

@@ -37,6 +37,7 @@ from multivac.store.models import (
     StepResult,
     StepStatus,
 )
+from multivac.store.responders import Person, add_responders, responders
 from multivac.store.steps import (
     claim_step,
     complete_step,
@@ -349,6 +350,32 @@ def test_a_failed_or_stale_step_can_be_claimed_again(session_factory: Factory) -
         )
         row = session.scalars(select(StepResult)).one()
         assert (row.claimed_by, row.attempts, row.error) == ("worker-c", 3, None)
+
+
+# Responders
+
+
+def test_responders_are_added_once_per_role_and_email_whoever_adds_them(
+    session_factory: Factory,
+) -> None:
+    incident_id = new_incident(session_factory)
+    first = [Person("Ana@Example.com", slack_user_id="U1"), Person("bo@example.com")]
+    second = [Person("ana@example.com"), Person("cy@example.com"), Person("BO@example.com")]
+
+    def add(index: int) -> int:
+        with transaction(session_factory) as session:
+            return add_responders(session, incident_id, "responder", (first, second)[index % 2])
+
+    assert sum(run_concurrently(4, add)) == 3
+    with transaction(session_factory) as session:
+        assert add_responders(session, incident_id, "lead", [Person("ana@example.com")]) == 1
+        found = [(r.role, r.email) for r in responders(session, incident_id)]
+    assert sorted(found) == [
+        ("lead", "ana@example.com"),
+        ("responder", "ana@example.com"),
+        ("responder", "bo@example.com"),
+        ("responder", "cy@example.com"),
+    ]
 
 
 # Timeline

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from multivac.integrations.ports import Chat, Pager, Tracker
 from multivac.settings import ServiceRoute, Settings
-from multivac.store.incidents import get_incident
+from multivac.store.incidents import incident_snapshot
 from multivac.store.models import Incident, Role
 from multivac.store.responders import role_holders
 from multivac.store.steps import completed_steps
@@ -30,7 +30,7 @@ class Deps:
 @dataclass(frozen=True)
 class StepContext:
     deps: Deps
-    incident: Incident  # a detached snapshot taken when the step started
+    incident: Incident  # a snapshot taken when the step started (not tracked by any session)
     results: dict[str, dict[str, Any]]  # the results of the steps done so far
     attempt: int = 1  # > 1 when an earlier attempt may have done part of the work
     roles: tuple[tuple[str, str], ...] = ()  # (role, Slack user id) of cx, comms, scribe
@@ -61,12 +61,11 @@ def load_context(
 ) -> StepContext | None:
     """The incident and its done steps' results, read in the caller's transaction; None when
     there is no such incident."""
-    incident = get_incident(session, incident_id)
+    incident = incident_snapshot(session, incident_id)
     if incident is None:
         return None
     results = completed_steps(session, incident_id)
     roles = tuple(role_holders(session, incident_id, ROLE_ORDER))
-    session.expunge(incident)
     return StepContext(deps, incident, results, attempt, _ordered(roles))
 
 
