@@ -115,7 +115,9 @@ def test_an_event_that_arrives_late_changes_nothing(system: System) -> None:
     account = system.sandbox.sandbox.pagerduty
     with system.sandbox.sandbox.lock:
         data = account.render.incident_data(account.incidents.find(paged["id"]))
-    stale = envelope("incident.acknowledged", incident.created_at - timedelta(minutes=1), None,
+    # Older than the resolve it arrives after: PagerDuty stamps events with the sandbox's clock.
+    sent_before = system.sandbox.sandbox.now() - timedelta(minutes=1)
+    stale = envelope("incident.acknowledged", sent_before, None,
                      None, {**data, "status": "acknowledged"})  # fmt: skip
 
     answer = requests.post(
