@@ -9,11 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from multivac.incidents.intake import Intake, take_pagerduty_event
 from multivac.incidents.pagerduty_events import MalformedEvent, parse_document
-from multivac.incidents.war_room.flow import queue_ready
+from multivac.incidents.war_room.flow import start_in
 from multivac.settings import IncidentSettings
 from multivac.store.database import transaction
 from multivac.store.deliveries import claim_delivery_payload, finish_delivery
-from multivac.store.incidents import lock_incident
 from multivac.store.models import DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -49,7 +48,6 @@ def process_pagerduty_delivery(
         intake = take_pagerduty_event(session, event, rules)
         steps: tuple[str, ...] = ()
         if intake.start_war_room and intake.incident_id is not None:
-            lock_incident(session, intake.incident_id)
-            steps = queue_ready(session, intake.incident_id)
+            steps = start_in(session, intake.incident_id)
         finish_delivery(session, delivery_id)
     return Processed(intake, steps)

@@ -15,17 +15,6 @@ from sqlalchemy.orm import Session
 from multivac.store.models import Base
 
 
-def _dialect_insert(
-    session: Session, model: type[Base] | Table
-) -> postgresql.Insert | sqlite.Insert:
-    dialect = dialect_of(session)
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise NotImplementedError(f"no ON CONFLICT support for the {dialect} dialect")
-
-
 def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
@@ -52,11 +41,11 @@ def upsert_template(
     return statement.on_conflict_do_update(index_elements=list(conflict_on), set_=assignments)
 
 
-def _insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+def _insert_for(dialect: str, model: type[Base] | Table) -> postgresql.Insert | sqlite.Insert:
     if dialect == "postgresql":
-        return postgresql.insert(table)
+        return postgresql.insert(model)
     if dialect == "sqlite":
-        return sqlite.insert(table)
+        return sqlite.insert(model)
     raise NotImplementedError(f"no ON CONFLICT support for the {dialect} dialect")
 
 
@@ -72,7 +61,7 @@ def insert_or_ignore(
     `.returning(...)` to learn which rows were inserted. Given a model, the statement is ORM-enabled
     (it can return model objects); given its table, it is a plain Core statement (cheaper)."""
     rows = dict(values) if isinstance(values, Mapping) else [dict(row) for row in values]
-    statement = _dialect_insert(session, model).values(rows)
+    statement = _insert_for(dialect_of(session), model).values(rows)
     return statement.on_conflict_do_nothing(index_elements=conflict_on)
 
 
@@ -88,7 +77,7 @@ def upsert(
     """An INSERT that, when a row with the same `conflict_on` columns exists, updates that row
     instead: its `update` columns get the new values, and `update_with` sets columns to expressions
     (which may read the existing row, e.g. `value + 1`)."""
-    statement = _dialect_insert(session, model).values(dict(values))
+    statement = _insert_for(dialect_of(session), model).values(dict(values))
     assignments: dict[str, Any] = {name: statement.excluded[name] for name in update}
     assignments.update(update_with or {})
     return statement.on_conflict_do_update(index_elements=conflict_on, set_=assignments)

@@ -16,13 +16,12 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from multivac.incidents.text import one_line, truncate
-from multivac.incidents.war_room.context import StepContext, StepOutput
+from multivac.incidents.war_room.context import StepContext, StepOutput, record_once
 from multivac.incidents.war_room.people import Directory
 from multivac.integrations.ports import OnCall, PagerUser
 from multivac.store.incidents import update_incident
 from multivac.store.models import Role
 from multivac.store.responders import Person, add_responders
-from multivac.store.timeline import add_timeline
 
 JIRA_SUMMARY_MAX = 255
 
@@ -216,22 +215,7 @@ def _record_issue(
     at: datetime,
 ) -> None:
     update_incident(session, incident_id, jira_key=key)
-    add_timeline(
-        session,
-        incident_id,
-        "jira_opened",
-        f"Jira {key} opened",
-        at,
-        source="multivac",
-        dedup_key="jira_opened",
-    )
+    record_once(session, incident_id, "jira_opened", f"Jira {key} opened", at)
     if account:
-        add_timeline(
-            session,
-            incident_id,
-            "lead_assigned",
-            f"{key} assigned to the lead, {lead_name}",
-            at,
-            source="multivac",
-            dedup_key="lead_assigned",
-        )
+        text = f"{key} assigned to the lead, {lead_name}"
+        record_once(session, incident_id, "lead_assigned", text, at)

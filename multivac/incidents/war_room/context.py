@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from multivac.store.incidents import incident_snapshot
 from multivac.store.models import Incident, Role
 from multivac.store.responders import role_holders
 from multivac.store.steps import completed_steps
+from multivac.store.timeline import add_timeline
 
 ROLE_ORDER: tuple[str, ...] = (Role.CX, Role.COMMS, Role.SCRIBE)
 
@@ -54,6 +56,11 @@ class StepOutput:
 
     result: dict[str, Any]
     record: Callable[[Session], None] | None = None
+
+
+def record_once(session: Session, incident_id: int, kind: str, text: str, at: datetime) -> None:
+    """A timeline entry for what a step did, once per incident whatever its retries."""
+    add_timeline(session, incident_id, kind, text, at, source="multivac", dedup_key=kind)
 
 
 def load_context(

@@ -92,12 +92,18 @@ def queue_ready(session: Session, incident_id: int) -> tuple[str, ...]:
     return tuple(queue_steps(session, incident_id, ready(_states(session, incident_id))))
 
 
+def start_in(session: Session, incident_id: int) -> tuple[str, ...]:
+    """Queue, in the caller's transaction, the steps that can start now and have not been handed
+    to anyone; the caller hands these (and only these) to workers once it commits. Safe to call
+    again: it finds nothing more to queue."""
+    lock_incident(session, incident_id)
+    return queue_ready(session, incident_id)
+
+
 def start(deps: Deps, incident_id: int) -> list[str]:
-    """Queue the steps that can start now and have not been handed to anyone; the caller hands
-    these (and only these) to workers. Safe to call again: it finds nothing more to queue."""
+    """`start_in` in a transaction of its own."""
     with transaction(deps.sessions) as session:
-        lock_incident(session, incident_id)
-        return list(queue_ready(session, incident_id))
+        return list(start_in(session, incident_id))
 
 
 def drive(

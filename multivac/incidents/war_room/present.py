@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from multivac.incidents.rules import war_room_channel_name
 from multivac.incidents.war_room import messages
-from multivac.incidents.war_room.context import StepContext, StepOutput
+from multivac.incidents.war_room.context import StepContext, StepOutput, record_once
 from multivac.integrations.errors import NameTaken
 from multivac.integrations.ports import Channel, MessageMetadata
 from multivac.store.database import transaction
 from multivac.store.incidents import incident_by_channel, update_incident
 from multivac.store.models import IncidentStatus
-from multivac.store.timeline import add_timeline
 
 NAME_ATTEMPTS = 20
 SUMMARY_EVENT = "multivac_war_room"
@@ -38,7 +37,7 @@ def channel(ctx: StepContext) -> StepOutput:
         update_incident(
             session, incident.id, slack_channel_id=created.id, slack_channel_name=created.name
         )
-        _timeline(session, ctx, "channel_created", f"#{created.name} created", at)
+        record_once(session, incident.id, "channel_created", f"#{created.name} created", at)
 
     return StepOutput({"id": created.id, "name": created.name}, record)
 
@@ -54,7 +53,7 @@ def invite(ctx: StepContext) -> StepOutput:
         text += "; not in Slack: " + ", ".join(p["name"] for p in found["unmapped"])
 
     def record(session: Session) -> None:
-        _timeline(session, ctx, "responders_invited", text, at)
+        record_once(session, ctx.incident.id, "responders_invited", text, at)
 
     return StepOutput(
         {"refused": [{"user": r.user_id, "reason": r.reason} for r in refused]}, record
@@ -161,11 +160,6 @@ def _create_channel(ctx: StepContext) -> Channel:
             if existing is not None and _reusable(ctx, existing):
                 return existing
     raise NameTaken("slack", "name_taken", f"{NAME_ATTEMPTS} channel names were all taken")
-
-
-def _timeline(session: Session, ctx: StepContext, kind: str, text: str, at: datetime) -> None:
-    """A timeline entry for a step, once per incident whatever the retries."""
-    add_timeline(session, ctx.incident.id, kind, text, at, source="multivac", dedup_key=kind)
 
 
 def _reusable(ctx: StepContext, existing: Channel) -> bool:
