@@ -207,5 +207,9 @@ def test_someone_paged_from_slack_is_invited_once_pagerduty_has_them(system: Sys
         "Zoe in the channel",
     )
     assert zoe.slack_id in members
-    said = [texts(m) for m in system.channel(channel)["messages"]]
-    assert any(f"Joined through PagerDuty: <@{zoe.slack_id}>" in text for text in said)
+    # Announced once invited: the message follows the invitation, so wait for it too.
+    announcement = f"Joined through PagerDuty: <@{zoe.slack_id}>"
+    eventually(
+        lambda: any(announcement in texts(m) for m in system.channel(channel)["messages"]),
+        "the newcomer announced",
+    )
