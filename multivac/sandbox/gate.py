@@ -5,6 +5,7 @@ Each emulator turns a `Refusal` into its vendor's own error shape.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,13 +30,14 @@ def admit(
     limit: Limit | None = None,
     limit_key: tuple[str, ...] = (),
 ) -> Refusal | None:
-    """Sleep the configured latency, then refuse on an injected fault or an exceeded rate limit.
+    """Refuse on an injected fault or an exceeded rate limit, and set when the answer is due: the
+    configured latency after the call arrived (the sandbox holds the answer until then).
 
     `operation` names the call in the request log (`conversations.create`, `POST /incidents`).
     The rate-limit key is the service, the operation and `limit_key` (token, channel, ...).
     """
     g.operation = operation
-    sandbox.traffic.delay(service)
+    g.answer_at = g.get("arrived", time.monotonic()) + sandbox.traffic.latency_seconds(service)
     status = sandbox.traffic.fault(service)
     if status is not None:
         return Refusal(status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,8 +90,17 @@ class Sandbox:
         app.register_blueprint(create_slack_actor_blueprint(self), url_prefix="/_sandbox/slack")
         app.register_blueprint(create_control_blueprint(self))
 
+        @app.before_request
+        def arrived() -> None:
+            g.arrived = time.monotonic()
+
         @app.after_request
         def log_request(response):  # type: ignore[no-untyped-def]
+            # An emulated call takes its latency from arrival to answer, the sandbox's own work
+            # included, as a real service's does.
+            wait = g.get("answer_at", 0.0) - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             service = request.blueprint or ""
             if service in ("slack", "pagerduty", "jira"):
                 self.traffic.log.add(

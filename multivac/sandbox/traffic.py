@@ -138,10 +138,9 @@ class Traffic:
         self.limiter = SlidingWindowLimiter(clock)
         self.log = RequestLog()
 
-    def delay(self, service: str) -> None:
-        seconds = self.controls[service].latency.sample_seconds()
-        if seconds > 0:
-            time.sleep(seconds)
+    def latency_seconds(self, service: str) -> float:
+        """How long the service's next call takes, from arrival to answer."""
+        return self.controls[service].latency.sample_seconds()
 
     def fault(self, service: str) -> int | None:
         return self.controls[service].faults.status_now(self._clock())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -69,6 +70,20 @@ def test_latency_settings_are_shown_and_reset(sandbox: RunningSandbox) -> None:
     sandbox.sandbox.reset()
     described = requests.get(f"{sandbox.url}/_sandbox/state", timeout=5).json()["traffic"]
     assert described["services"]["pagerduty"]["latency_ms"] == 0
+
+
+def test_a_call_and_a_refusal_both_take_the_services_latency(
+    sandbox: RunningSandbox, slack_client: WebClient
+) -> None:
+    requests.post(f"{sandbox.url}/_sandbox/traffic/slack", json={"latency_ms": 300}, timeout=5)
+    started = time.monotonic()
+    assert slack_client.auth_test()["ok"] is True
+    assert time.monotonic() - started >= 0.3
+    requests.post(f"{sandbox.url}/_sandbox/traffic/slack", json={"outage_seconds": 60}, timeout=5)
+    started = time.monotonic()
+    with pytest.raises(SlackApiError):
+        slack_client.auth_test()
+    assert time.monotonic() - started >= 0.3
 
 
 def test_the_clock_can_be_frozen_and_released(sandbox: RunningSandbox) -> None:
