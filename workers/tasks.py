@@ -50,17 +50,17 @@ def start_steps(task: Task, incident_id: int, steps: list[str], delay: float = 0
 
 
 def drive_war_room(task: Task, incident_id: int, steps: list[str]) -> None:
-    """Run the first of `steps` in this task and give the others to other workers; go on with
-    what each finished step makes ready (see `flow.drive`)."""
+    """Run `steps` side by side in this task, then what each finished step makes ready (see
+    `flow.drive`); steps to retry come back as tasks of their own, after their delay."""
     runtime = runtime_of(task)
-    flow.drive(
-        runtime.deps(),
-        incident_id,
-        steps,
-        worker_name(),
-        hand_over=lambda others: start_steps(task, incident_id, others),
-        retry_later=lambda step, delay: start_steps(task, incident_id, [step], delay),
-        max_retry_delay=runtime.settings.worker.max_retry_delay_seconds,
+    flow.drive(runtime.deps(), incident_id, steps, worker_name(), retries_of(task, incident_id))
+
+
+def retries_of(task: Task, incident_id: int) -> flow.Retries:
+    """War-room steps to retry come back as tasks of their own, after their delay."""
+    return flow.Retries(
+        later=lambda step, delay: start_steps(task, incident_id, [step], delay),
+        max_delay=runtime_of(task).settings.worker.max_retry_delay_seconds,
     )
 
 
@@ -74,10 +74,8 @@ def probe_integrations(self: Task) -> dict[str, str]:
 @shared_task(bind=True, name=queueing.PROCESS_PAGERDUTY_DELIVERY, ignore_result=True)
 def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
     """Take a recorded PagerDuty delivery into the incident record; start its war room if due."""
-    runtime = runtime_of(self)
-    processed = inbox.process_pagerduty_delivery(
-        runtime.sessions, runtime.settings.incidents, delivery_id, worker_name()
-    )
+    worker = worker_name()
+    processed = inbox.process_pagerduty_delivery(runtime_of(self).deps(), delivery_id, worker)
     if processed is None or processed.intake.incident_id is None:
         return
     intake, incident_id = processed.intake, processed.intake.incident_id
@@ -93,8 +91,8 @@ def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
             args=[incident_id, list(intake.invite_pagerduty_users)],
             ignore_result=True,
         )
-    # Last: this task goes on to run the war room's first step itself.
-    drive_war_room(self, incident_id, list(processed.war_room_steps))
+    # Last: this task goes on to run the war room itself.
+    flow.run_claimed(processed.war_room, worker, retries_of(self, incident_id))
 
 
 @shared_task(
@@ -113,7 +111,8 @@ def invite_pagerduty_users(self: Task, incident_id: int, user_ids: list[str]) ->
 
 @shared_task(bind=True, name=queueing.RUN_WAR_ROOM_STEP, ignore_result=True)
 def run_war_room_step(self: Task, incident_id: int, step: str) -> None:
-    """Run one step of the war-room graph, then go on with whatever it made ready."""
+    """Run one step of the war-room graph (a retry, or one the reconciler found stalled), then go
+    on with whatever it made ready."""
     drive_war_room(self, incident_id, [step])
 
 

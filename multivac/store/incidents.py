@@ -5,14 +5,23 @@ None of these functions commit; their guarantees hold once the caller's transact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import Update, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from multivac.store.models import Counter, Incident, IncidentSource, IncidentStatus, utcnow
+from multivac.store.models import (
+    Counter,
+    Incident,
+    IncidentSource,
+    IncidentStatus,
+    Responder,
+    utcnow,
+)
 from multivac.store.statements import (
     dialect_of,
     expire_loaded,
@@ -186,14 +195,47 @@ def lock_incident(session: Session, incident_id: int) -> None:
         session.execute(_LOCK, {"p_incident": incident_id})
 
 
-_SNAPSHOT = select(_INCIDENTS).where(_INCIDENTS.c.id == bindparam("p_incident"))
+_RESPONDERS = table_of(Responder)
+_SNAPSHOT = (
+    select(
+        _INCIDENTS,
+        _RESPONDERS.c.role.label("holder_role"),
+        _RESPONDERS.c.slack_user_id.label("holder_slack_id"),
+    )
+    .select_from(
+        _INCIDENTS.outerjoin(
+            _RESPONDERS,
+            and_(
+                _RESPONDERS.c.incident_id == _INCIDENTS.c.id,
+                _RESPONDERS.c.role.in_(bindparam("p_roles", expanding=True)),
+                _RESPONDERS.c.slack_user_id.is_not(None),
+            ),
+        )
+    )
+    .where(_INCIDENTS.c.id == bindparam("p_incident"))
+    .order_by(_RESPONDERS.c.id)
+)
 
 
-def incident_snapshot(session: Session, incident_id: int) -> Incident | None:
-    """The incident as it is now, as an `Incident` the session does not track (changing it
-    changes nothing in the database): one light query, for readers such as war-room steps."""
-    row = session.execute(_SNAPSHOT, {"p_incident": incident_id}).first()
-    return None if row is None else Incident(**row._mapping)
+@dataclass(frozen=True)
+class Snapshot:
+    """An incident as it is now, and who holds the asked-for roles."""
+
+    incident: Incident  # not tracked by any session: changing it changes nothing stored
+    role_holders: list[tuple[str, str]]  # (role, Slack user id), in the order they were added
+
+
+def incident_snapshot(
+    session: Session, incident_id: int, roles: Sequence[str] = ()
+) -> Snapshot | None:
+    """The incident and the holders of `roles` who have a Slack account, in one light query, for
+    readers such as war-room steps; None when there is no such incident."""
+    rows = session.execute(_SNAPSHOT, {"p_incident": incident_id, "p_roles": list(roles)}).all()
+    if not rows:
+        return None
+    columns = {column.key: rows[0]._mapping[column] for column in _INCIDENTS.c}
+    holders = [(row.holder_role, row.holder_slack_id) for row in rows if row.holder_role]
+    return Snapshot(Incident(**columns), holders)
 
 
 def get_incident(session: Session, incident_id: int) -> Incident | None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from multivac.store.models import Responder, utcnow
@@ -83,24 +83,6 @@ def add_responders(session: Session, incident_id: int, role: str, people: Sequen
         dialect_of(session), _RESPONDERS, ("incident_id", "role", "email")
     ).returning(_RESPONDERS.c.id)
     return len(session.scalars(statement, [rows[email] for email in sorted(rows)]).all())
-
-
-_ROLE_HOLDERS = (
-    select(Responder.role, Responder.slack_user_id)
-    .where(
-        Responder.incident_id == bindparam("p_incident"),
-        Responder.role.in_(bindparam("p_roles", expanding=True)),
-        Responder.slack_user_id.is_not(None),
-    )
-    .order_by(Responder.id)
-)
-
-
-def role_holders(session: Session, incident_id: int, roles: Sequence[str]) -> list[tuple[str, str]]:
-    """(role, Slack user id) of the people in `roles` who have a Slack account, in the order they
-    were added (one light query)."""
-    found = session.execute(_ROLE_HOLDERS, {"p_incident": incident_id, "p_roles": list(roles)})
-    return [(row.role, row.slack_user_id) for row in found]
 
 
 def responders(session: Session, incident_id: int, *, role: str | None = None) -> list[Responder]:

@@ -35,13 +35,11 @@ ABANDONED = {"abandoned": True}
 
 STEPS = table_of(StepResult)
 KEY = ("incident_id", "step")
-_THIS_STEP = and_(
-    STEPS.c.incident_id == bindparam("p_incident"), STEPS.c.step == bindparam("p_step")
-)
 _CLAIM_AGAIN = (
     update(STEPS)
     .where(
-        _THIS_STEP,
+        STEPS.c.incident_id == bindparam("p_incident"),
+        STEPS.c.step.in_(bindparam("p_steps", expanding=True)),
         or_(
             STEPS.c.status.in_([StepStatus.QUEUED, StepStatus.FAILED]),
             and_(
@@ -57,7 +55,7 @@ _CLAIM_AGAIN = (
         attempts=STEPS.c.attempts + 1,
         error=None,
     )
-    .returning(STEPS.c.attempts)
+    .returning(STEPS.c.step, STEPS.c.attempts)
 )
 _STATES = select(STEPS.c.step, STEPS.c.status, STEPS.c.result).where(
     STEPS.c.incident_id == bindparam("p_incident")
@@ -74,30 +72,36 @@ class StepRow:
     step: str
     status: StepStatus
     abandoned: bool  # failed for good: no retry will follow
+    result: dict[str, Any] | None  # what it found or made, once done
 
 
-def queue_steps(session: Session, incident_id: int, steps: Sequence[str]) -> list[str]:
-    """Mark the steps that have no row yet as queued (handed to a worker, not started), in one
-    statement; the ones this call queued, in the order given. Of concurrent callers queuing the same
-    step exactly one gets it back, so each step is handed to a worker once."""
+def queue_steps(
+    session: Session, incident_id: int, steps: Sequence[str], *, claimed_by: str | None = None
+) -> list[str]:
+    """Mark the steps that have no row yet as queued (handed to a worker, not started), or as
+    claimed by `claimed_by` (its first attempt), in one statement; the ones this call got, in
+    the order given. Of concurrent callers asking for the same step exactly one gets it back, so
+    each step is handed to one worker once."""
     if not steps:
         return []
     now = utcnow()
+    status = StepStatus.QUEUED if claimed_by is None else StepStatus.CLAIMED
     # Rows in one order for every caller: two transactions inserting the same keys in opposite
     # orders would deadlock on PostgreSQL.
     rows = [
         {
             "incident_id": incident_id,
             "step": step,
-            "status": StepStatus.QUEUED,
-            "attempts": 0,
+            "status": status,
+            "attempts": 0 if claimed_by is None else 1,
+            "claimed_by": claimed_by,
             "claimed_at": now,
         }
         for step in sorted(set(steps))
     ]
     statement = insert_or_ignore_template(dialect_of(session), STEPS, KEY).returning(STEPS.c.step)
-    queued = set(session.scalars(statement, rows))
-    return [step for step in steps if step in queued]
+    got = set(session.scalars(statement, rows))
+    return [step for step in steps if step in got]
 
 
 def claim_step(
@@ -115,30 +119,48 @@ def claim_step(
     Atomic: of simultaneous claimers exactly one gets a number (the others wait for its
     transaction to end, then see its claim). Claiming counts an attempt and clears the last error.
     """
-    now = utcnow()
-    claimed = session.execute(
-        _CLAIM_AGAIN,
-        {
-            "p_incident": incident_id,
-            "p_step": step,
-            "p_stale_before": now - stale_after,
-            "p_worker": worker,
-            "p_now": now,
-        },
-    ).scalar()
-    if claimed is not None:
-        return int(claimed)
-    first = insert_or_ignore_template(dialect_of(session), STEPS, KEY).returning(STEPS.c.attempts)
-    values = {
-        "incident_id": incident_id,
-        "step": step,
-        "status": StepStatus.CLAIMED,
-        "attempts": 1,
-        "claimed_by": worker,
-        "claimed_at": now,
+    return claim_steps(session, incident_id, [step], worker, stale_after=stale_after).get(step)
+
+
+def claim_steps(
+    session: Session,
+    incident_id: int,
+    steps: Sequence[str],
+    worker: str,
+    *,
+    stale_after: timedelta = DEFAULT_STEP_TIMEOUT,
+) -> dict[str, int]:
+    """`claim_step` for several steps in two statements at most: the attempt number of each step
+    `worker` got, by step."""
+    if not steps:
+        return {}
+    now, wanted = utcnow(), sorted(set(steps))
+    parameters = {
+        "p_incident": incident_id,
+        "p_steps": wanted,
+        "p_stale_before": now - stale_after,
+        "p_worker": worker,
+        "p_now": now,
     }
-    attempt = session.execute(first, values).scalar()
-    return None if attempt is None else int(attempt)
+    claimed = {row.step: int(row.attempts) for row in session.execute(_CLAIM_AGAIN, parameters)}
+    unseen = [step for step in wanted if step not in claimed]
+    if unseen:  # no row yet, or one another worker holds (which the insert leaves alone)
+        first = insert_or_ignore_template(dialect_of(session), STEPS, KEY).returning(
+            STEPS.c.step, STEPS.c.attempts
+        )
+        rows = [
+            {
+                "incident_id": incident_id,
+                "step": step,
+                "status": StepStatus.CLAIMED,
+                "attempts": 1,
+                "claimed_by": worker,
+                "claimed_at": now,
+            }
+            for step in unseen
+        ]
+        claimed.update((row.step, int(row.attempts)) for row in session.execute(first, rows))
+    return claimed
 
 
 def complete_step(session: Session, incident_id: int, step: str, result: dict[str, Any]) -> None:
@@ -186,9 +208,15 @@ def fail_step(
 
 
 def step_states(session: Session, incident_id: int) -> list[StepRow]:
-    """Every started step of the incident with its state (one light query, for the flow)."""
+    """Every started step of the incident with its state and, once done, its result (one light
+    query, for the flow)."""
     return [
-        StepRow(row.step, StepStatus(row.status), row.result == ABANDONED)
+        StepRow(
+            row.step,
+            StepStatus(row.status),
+            row.result == ABANDONED,
+            (row.result or {}) if row.status == StepStatus.DONE else None,
+        )
         for row in session.execute(_STATES, {"p_incident": incident_id})
     ]
 

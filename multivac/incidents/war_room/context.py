@@ -13,7 +13,6 @@ from multivac.integrations.ports import Chat, Pager, Tracker
 from multivac.settings import ServiceRoute, Settings
 from multivac.store.incidents import incident_snapshot
 from multivac.store.models import Incident, Role
-from multivac.store.responders import role_holders
 from multivac.store.steps import completed_steps
 from multivac.store.timeline import add_timeline
 
@@ -64,16 +63,20 @@ def record_once(session: Session, incident_id: int, kind: str, text: str, at: da
 
 
 def load_context(
-    session: Session, deps: Deps, incident_id: int, attempt: int = 1
+    session: Session,
+    deps: Deps,
+    incident_id: int,
+    results: dict[str, dict[str, Any]] | None = None,
 ) -> StepContext | None:
-    """The incident and its done steps' results, read in the caller's transaction; None when
-    there is no such incident."""
-    incident = incident_snapshot(session, incident_id)
-    if incident is None:
+    """The incident and its done steps' results (read here unless the caller has just read
+    them), read in the caller's transaction; None when there is no such incident."""
+    snapshot = incident_snapshot(session, incident_id, ROLE_ORDER)
+    if snapshot is None:
         return None
-    results = completed_steps(session, incident_id)
-    roles = tuple(role_holders(session, incident_id, ROLE_ORDER))
-    return StepContext(deps, incident, results, attempt, _ordered(roles))
+    if results is None:
+        results = completed_steps(session, incident_id)
+    roles = _ordered(tuple(snapshot.role_holders))
+    return StepContext(deps, snapshot.incident, results, roles=roles)
 
 
 def _ordered(roles: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:

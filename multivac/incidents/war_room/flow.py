@@ -1,17 +1,22 @@
-"""Running the war-room graph: one step at a time, any number of times, by any worker.
+"""Running the war-room graph: each step once, by whichever worker claims it, as soon as its
+inputs exist.
 
-`start` queues the steps that can run now; `run_step` claims a step in the database (so two
-workers never both run it), runs it, and records its result together with its effects, queuing
-in the same transaction the steps it made ready (so each is handed to a worker exactly once).
-`drive` runs a step and then goes on with one of the steps it made ready, handing the others
-to other workers: the critical path never waits for a queue between two steps. Nothing here
-knows about Celery; the caller says how to hand a step over and how to retry one later.
+A step is claimed in the database before it runs, so two workers never both run it. The
+transaction that records a step's result, with the step's effects on the incident, also claims
+for the same worker the steps that result made ready, and reads the context they start from:
+`drive` then runs them at once, side by side on threads of its own, and goes on the same way
+with what each of them makes ready. No queue and no extra transaction stand between two steps
+of the critical path, and a newly ready step is claimed by exactly one worker, once. Steps that
+come from outside (a new war room, a retry, a step the reconciler found stalled) are claimed
+together in one transaction. Nothing here knows about Celery: the caller says how to retry a
+step later.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -26,7 +31,14 @@ from multivac.integrations.errors import IntegrationError, Retryable
 from multivac.store.database import transaction
 from multivac.store.incidents import lock_incident
 from multivac.store.models import StepStatus
-from multivac.store.steps import claim_step, complete_step, fail_step, queue_steps, step_states
+from multivac.store.steps import (
+    StepRow,
+    claim_steps,
+    complete_step,
+    fail_step,
+    queue_steps,
+    step_states,
+)
 from multivac.store.timeline import add_timeline
 
 log = logging.getLogger(__name__)
@@ -55,17 +67,42 @@ class Result(StrEnum):
 
 
 @dataclass(frozen=True)
+class Claimed:
+    """Steps one worker has claimed, with their attempt numbers, and the context they start from
+    (read in the transaction that claimed them)."""
+
+    context: StepContext
+    attempts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Next:
+    """The steps a change made ready: queued for any worker, or `claimed` for one."""
+
+    steps: tuple[str, ...] = ()
+    claimed: Claimed | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
     result: Result
     attempt: int = 0
     retry_after: float | None = None
     error: str | None = None
-    next_steps: tuple[str, ...] = ()  # steps this outcome made ready and queued, to hand over
+    next: Next = Next()
 
 
-def _states(session: Session, incident_id: int) -> dict[str, StepState]:
+@dataclass(frozen=True)
+class Retries:
+    """How the caller retries a step later: `later(step, delay)`, delays capped at `max_delay`."""
+
+    later: Callable[[str, float], None]
+    max_delay: float
+
+
+def _states_of(rows: Sequence[StepRow]) -> dict[str, StepState]:
     found = {}
-    for row in step_states(session, incident_id):
+    for row in rows:
         if row.status == StepStatus.DONE:
             found[row.step] = StepState.DONE
         elif row.status == StepStatus.QUEUED:
@@ -81,7 +118,7 @@ def _states(session: Session, incident_id: int) -> dict[str, StepState]:
 
 def states(deps: Deps, incident_id: int) -> dict[str, StepState]:
     with transaction(deps.sessions) as session:
-        return _states(session, incident_id)
+        return _states_of(step_states(session, incident_id))
 
 
 def queue_ready(session: Session, incident_id: int) -> tuple[str, ...]:
@@ -89,7 +126,19 @@ def queue_ready(session: Session, incident_id: int) -> tuple[str, ...]:
     anyone; the ones queued. Call it after `lock_incident` in a transaction that changes a step,
     so that of two steps finishing together the second sees the first (and what they both
     unblock is queued)."""
-    return tuple(queue_steps(session, incident_id, ready(_states(session, incident_id))))
+    return _take_ready(session, None, incident_id, None).steps
+
+
+def _take_ready(session: Session, deps: Deps | None, incident_id: int, worker: str | None) -> Next:
+    """`queue_ready`, or, for a `worker`, the same steps claimed for it with the context they
+    start from (read here: the steps' rows just read give the results)."""
+    rows = step_states(session, incident_id)
+    steps = tuple(queue_steps(session, incident_id, ready(_states_of(rows)), claimed_by=worker))
+    if worker is None or deps is None or not steps:
+        return Next(steps)
+    results = {row.step: row.result for row in rows if row.result is not None}
+    context = load_context(session, deps, incident_id, results)
+    return Next(steps, None if context is None else Claimed(context, dict.fromkeys(steps, 1)))
 
 
 def start_in(session: Session, incident_id: int) -> tuple[str, ...]:
@@ -106,74 +155,122 @@ def start(deps: Deps, incident_id: int) -> list[str]:
         return list(start_in(session, incident_id))
 
 
+def claim_first_in(session: Session, deps: Deps, incident_id: int, worker: str) -> Claimed | None:
+    """`start_in`, claiming the steps for `worker` (to `run_claimed` once the caller commits)
+    instead of queuing them."""
+    lock_incident(session, incident_id)
+    return _take_ready(session, deps, incident_id, worker).claimed
+
+
+def claim(deps: Deps, incident_id: int, steps: Sequence[str], worker: str) -> Claimed | None:
+    """Claim `steps` for `worker` in one transaction, with the context they start from; None
+    when it got none of them (done, or another worker has them) or there is no such incident."""
+    with transaction(deps.sessions) as session:
+        # Read first, claim last: on SQLite the claim takes the write lock, held until commit.
+        context = load_context(session, deps, incident_id)
+        if context is None:  # a stray message about no incident
+            log.warning("war room steps %s for unknown incident %s skipped", steps, incident_id)
+            return None
+        got = claim_steps(session, incident_id, steps, worker)
+    attempts = {step: got[step] for step in steps if step in got}  # in the order asked
+    return Claimed(context, attempts) if attempts else None
+
+
 def drive(
-    deps: Deps,
-    incident_id: int,
-    steps: Sequence[str],
-    worker: str,
-    *,
-    hand_over: Callable[[list[str]], None],
-    retry_later: Callable[[str, float], None],
-    max_retry_delay: float,
+    deps: Deps, incident_id: int, steps: Sequence[str], worker: str, retries: Retries
 ) -> None:
-    """Run the first of `steps` here and `hand_over` the rest; then go on the same way with the
-    steps that one made ready, until it makes none. A step to retry is given to `retry_later`
-    with its delay (backoff with jitter, or the service's Retry-After)."""
-    todo = list(steps)
-    while todo:
-        step, others = todo[0], todo[1:]
-        if others:
-            hand_over(others)
-        outcome = run_step(deps, incident_id, step, worker)
-        if outcome.result == Result.RETRY:
-            delay = backoff_seconds(outcome.attempt - 1, outcome.retry_after, cap=max_retry_delay)
-            retry_later(step, delay)
-        todo = list(outcome.next_steps)
+    """Claim `steps` and run them side by side; go on with the steps each one makes ready
+    (claimed for this worker when it finishes) until none is ready. Returns when every branch
+    has ended. A step to retry goes to `retries.later` with its delay (backoff with jitter, or
+    the service's Retry-After)."""
+    if steps:
+        run_claimed(claim(deps, incident_id, steps, worker), worker, retries)
+
+
+def run_claimed(claimed: Claimed | None, worker: str, retries: Retries) -> None:
+    """Run steps claimed for `worker` side by side, as `drive` does."""
+    if claimed is None:
+        return
+    branches = [
+        (replace(claimed.context, attempt=attempt), step)
+        for step, attempt in claimed.attempts.items()
+    ]
+    first, others = branches[0], branches[1:]
+    if not others:
+        _branch(*first, worker, retries)
+        return
+    with ThreadPoolExecutor(len(others), thread_name_prefix="war-room") as pool:
+        running = [pool.submit(_branch, ctx, step, worker, retries) for ctx, step in others]
+        _branch(*first, worker, retries)
+        for branch in running:
+            branch.result()  # a branch's unexpected error is this task's error too
+
+
+def _branch(ctx: StepContext, step: str, worker: str, retries: Retries) -> None:
+    outcome = attempt_step(ctx, step, claim_next_for=worker)
+    if outcome.result == Result.RETRY:
+        delay = backoff_seconds(outcome.attempt - 1, outcome.retry_after, cap=retries.max_delay)
+        retries.later(step, delay)
+    run_claimed(outcome.next.claimed, worker, retries)
 
 
 def run_step(deps: Deps, incident_id: int, step: str, worker: str) -> Outcome:
-    """Run `step` once. Transient failures ask for a retry until the step's last attempt; other
-    failures, and a last attempt that fails, abandon the step and tell the channel in plain
-    words."""
-    with transaction(deps.sessions) as session:
-        # Read first, claim last: on SQLite the claim takes the write lock, held until commit.
-        found = load_context(session, deps, incident_id)
-        if found is None:  # a stray message about no incident
-            log.warning("war room step %s for unknown incident %s skipped", step, incident_id)
-            return Outcome(Result.SKIPPED)
-        attempt = claim_step(session, incident_id, step, worker)
-        if attempt is None:
-            return Outcome(Result.SKIPPED)
-    ctx = replace(found, attempt=attempt)
+    """Claim and run `step` once, queuing (not claiming) the steps it makes ready."""
+    claimed = claim(deps, incident_id, [step], worker)
+    if claimed is None:
+        return Outcome(Result.SKIPPED)
+    return attempt_step(replace(claimed.context, attempt=claimed.attempts[step]), step)
+
+
+def attempt_step(ctx: StepContext, step: str, *, claim_next_for: str | None = None) -> Outcome:
+    """Run a claimed step once and record how it went. The steps that made ready are queued, or
+    claimed for `claim_next_for`. Transient failures ask for a retry until the step's last
+    attempt; other failures, and a last attempt that fails, abandon the step and tell the
+    channel in plain words."""
+    deps, incident_id = ctx.deps, ctx.incident.id
     try:
         output = RUNNERS[step](ctx)
     except Retryable as error:
-        if attempt >= MAX_ATTEMPTS:
-            return _abandon(ctx, step, error)
+        if ctx.attempt >= MAX_ATTEMPTS:
+            return _abandon(ctx, step, error, claim_next_for)
         with transaction(deps.sessions) as session:
             lock_incident(session, incident_id)
             fail_step(session, incident_id, step, str(error))
             # An optional step's first failure lets its dependents go ahead without it.
-            unblocked = queue_ready(session, incident_id) if STEPS[step].optional else ()
-        return Outcome(Result.RETRY, attempt, error.retry_after, str(error), unblocked)
+            unblocked = Next()
+            if STEPS[step].optional:
+                unblocked = _take_ready(session, deps, incident_id, claim_next_for)
+        return Outcome(Result.RETRY, ctx.attempt, error.retry_after, str(error), unblocked)
     except IntegrationError as error:
-        return _abandon(ctx, step, error)
-    return Outcome(Result.DONE, attempt, next_steps=record_done(deps, incident_id, step, output))
+        return _abandon(ctx, step, error, claim_next_for)
+    made_ready = record_done(deps, incident_id, step, output, claim_next_for=claim_next_for)
+    return Outcome(Result.DONE, ctx.attempt, next=made_ready)
 
 
-def record_done(deps: Deps, incident_id: int, step: str, output: StepOutput) -> tuple[str, ...]:
-    """Store the step's result and its effects, and queue what that made ready (returned, for the
-    caller to hand over), in one transaction. Of steps finishing at the same moment, the last to
-    commit sees all of them done: what needs them all is queued, once."""
+def record_done(
+    deps: Deps,
+    incident_id: int,
+    step: str,
+    output: StepOutput,
+    *,
+    claim_next_for: str | None = None,
+) -> Next:
+    """Store the step's result and its effects, and queue what that made ready (or claim it for
+    `claim_next_for`), in one transaction. Of steps finishing at the same moment, the last to
+    commit sees all of them done: what needs them all is taken, once."""
     with transaction(deps.sessions) as session:
-        lock_incident(session, incident_id)
         complete_step(session, incident_id, step, output.result)
         if output.record is not None:
             output.record(session)
-        return queue_ready(session, incident_id)
+        # Locked only now, for as short a time as can be: what comes before touches this step's
+        # own row, and what needs the lock is that no other step finishes while we read.
+        lock_incident(session, incident_id)
+        return _take_ready(session, deps, incident_id, claim_next_for)
 
 
-def _abandon(ctx: StepContext, step: str, error: IntegrationError) -> Outcome:
+def _abandon(
+    ctx: StepContext, step: str, error: IntegrationError, claim_next_for: str | None
+) -> Outcome:
     incident_id = ctx.incident.id
     log.warning("war room step %s of incident %s abandoned: %s", step, incident_id, error)
     with transaction(ctx.deps.sessions) as session:
@@ -188,9 +285,9 @@ def _abandon(ctx: StepContext, step: str, error: IntegrationError) -> Outcome:
             source="multivac",
             dedup_key=f"step_failed:{step}",
         )
-        unblocked = queue_ready(session, incident_id)
+        unblocked = _take_ready(session, ctx.deps, incident_id, claim_next_for)
     _tell_people(ctx, step, str(error))
-    return Outcome(Result.ABANDONED, ctx.attempt, error=str(error), next_steps=unblocked)
+    return Outcome(Result.ABANDONED, ctx.attempt, error=str(error), next=unblocked)
 
 
 def _tell_people(ctx: StepContext, step: str, message: str) -> None:
