@@ -30,14 +30,17 @@ def admit(
     limit: Limit | None = None,
     limit_key: tuple[str, ...] = (),
 ) -> Refusal | None:
-    """Refuse on an injected fault or an exceeded rate limit, and set when the answer is due: the
-    configured latency after the call arrived (the sandbox holds the answer until then).
+    """Wait out the configured latency, counted from the call's arrival (so the sandbox's own
+    work on the call is part of it, as a real service's is), then refuse on an injected fault or
+    an exceeded rate limit.
 
     `operation` names the call in the request log (`conversations.create`, `POST /incidents`).
     The rate-limit key is the service, the operation and `limit_key` (token, channel, ...).
     """
     g.operation = operation
-    g.answer_at = g.get("arrived", time.monotonic()) + sandbox.traffic.latency_seconds(service)
+    due = g.get("arrived", time.monotonic()) + sandbox.traffic.latency_seconds(service)
+    if (wait := due - time.monotonic()) > 0:
+        time.sleep(wait)
     status = sandbox.traffic.fault(service)
     if status is not None:
         return Refusal(status)

@@ -96,11 +96,6 @@ class Sandbox:
 
         @app.after_request
         def log_request(response):  # type: ignore[no-untyped-def]
-            # An emulated call takes its latency from arrival to answer, the sandbox's own work
-            # included, as a real service's does.
-            wait = g.get("answer_at", 0.0) - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
             service = request.blueprint or ""
             if service in ("slack", "pagerduty", "jira"):
                 self.traffic.log.add(
