@@ -15,11 +15,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from multivac.incidents.war_room.context import Deps
+from multivac.incidents.war_room.threads import Threads
 from multivac.integrations.jira import build_tracker
 from multivac.integrations.pagerduty import build_pager
 from multivac.integrations.ports import Chat, Pager, Tracker
 from multivac.integrations.slack import build_chat
 from multivac.settings import Settings
+from multivac.store.cache import Remembered
 from multivac.store.database import make_engine, make_session_factory
 
 
@@ -51,11 +53,29 @@ class Runtime:
     def tracker(self) -> Tracker:
         return build_tracker(self.settings.jira)
 
+    @cached_property
+    def threads(self) -> Threads:
+        return Threads.start()
+
+    @cached_property
+    def remembered(self) -> Remembered:
+        return Remembered()
+
     def deps(self) -> Deps:
         """What war-room steps work with."""
-        return Deps(self.chat, self.pager, self.tracker, self.settings, self.sessions)
+        return Deps(
+            self.chat,
+            self.pager,
+            self.tracker,
+            self.settings,
+            self.sessions,
+            self.threads,
+            self.remembered,
+        )
 
     def close(self) -> None:
+        if "threads" in self.__dict__:
+            self.threads.close()
         self.engine.dispose()
         if "redis" in self.__dict__:
             self.redis.close()

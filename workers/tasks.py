@@ -74,8 +74,8 @@ def probe_integrations(self: Task) -> dict[str, str]:
 @shared_task(bind=True, name=queueing.PROCESS_PAGERDUTY_DELIVERY, ignore_result=True)
 def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
     """Take a recorded PagerDuty delivery into the incident record; start its war room if due."""
-    worker = worker_name()
-    processed = inbox.process_pagerduty_delivery(runtime_of(self).deps(), delivery_id, worker)
+    deps, worker = runtime_of(self).deps(), worker_name()
+    processed = inbox.process_pagerduty_delivery(deps, delivery_id, worker)
     if processed is None or processed.intake.incident_id is None:
         return
     intake, incident_id = processed.intake, processed.intake.incident_id
@@ -92,7 +92,7 @@ def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
             ignore_result=True,
         )
     # Last: this task goes on to run the war room itself.
-    flow.run_claimed(processed.war_room, worker, retries_of(self, incident_id))
+    flow.run_claimed(deps, processed.war_room, worker, retries_of(self, incident_id))
 
 
 @shared_task(

@@ -1,15 +1,18 @@
-"""A small persistent cache of look-ups (Slack or Jira user ids by email), shared by all workers.
-A cached None means "looked up, not found" (negative caching), distinct from a miss.
+"""A small persistent cache of look-ups (Slack or Jira user ids by email), shared by all workers,
+and what one process remembers of it (`Remembered`). A cached None means "looked up, not found"
+(negative caching), distinct from a miss.
 
 None of these functions commit; their guarantees hold once the caller's transaction commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -64,3 +67,23 @@ def cache_put(
             session, UserCache, values, conflict_on=["kind", "key"], update=["value", "fetched_at"]
         )
     )
+
+
+class Remembered:
+    """The shared cache's entries this process has read or written lately, so that a look-up
+    another war room has just made costs no database round trip. An entry keeps the time it was
+    fetched, and is served only while the shared cache would serve it. Thread-safe."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._entries: LRUCache[tuple[str, str], Cached] = LRUCache(size)
+        self._lock = threading.Lock()
+
+    def get_many(self, kind: str, keys: Iterable[str], ttl: timedelta) -> dict[str, Cached]:
+        fresh_after = datetime.now(UTC) - ttl
+        with self._lock:
+            found = {key: self._entries.get((kind, key)) for key in keys}
+        return {key: hit for key, hit in found.items() if hit and hit.fetched_at > fresh_after}
+
+    def put(self, kind: str, key: str, entry: Cached) -> None:
+        with self._lock:
+            self._entries[(kind, key)] = entry

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from multivac.incidents.war_room.context import Deps, StepOutput
 from multivac.incidents.war_room.flow import Next, record_done, start, states
 from multivac.incidents.war_room.graph import StepState
+from multivac.incidents.war_room.threads import Threads
 from multivac.integrations.fakes.chat import FakeChat
 from multivac.integrations.fakes.pager import FakePager
 from multivac.integrations.fakes.tracker import FakeTracker
+from multivac.store.cache import Remembered
 from multivac.store.database import transaction
 from multivac.store.incidents import get_or_create_incident_for_pagerduty
 from multivac.store.steps import claim_step
@@ -28,7 +30,9 @@ WAITING_FOR_BOTH = {"topic", "bookmarks", "summary"}  # need the channel, wait f
 def deps_for(sessions: Factory) -> Deps:
     # The steps' external calls are not made here: only the bookkeeping around them is.
     settings = sandbox_settings(None, str(sessions.kw["bind"].url))
-    return Deps(FakeChat(), FakePager(), FakeTracker(), settings, sessions)
+    return Deps(
+        FakeChat(), FakePager(), FakeTracker(), settings, sessions, Threads.start(), Remembered()
+    )
 
 
 def war_room_running_its_first_steps(deps: Deps, pagerduty_id: str) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from multivac.incidents.commands.render import summary_message
 from multivac.incidents.slack_commands import Invocation
 from multivac.incidents.war_room.context import Deps
+from multivac.incidents.war_room.threads import Threads
 from multivac.integrations.fakes import FakeChat, FakePager, FakeTracker
 from multivac.integrations.ports import (
     ChatUser,
@@ -22,6 +23,7 @@ from multivac.integrations.ports import (
     PagerUser,
 )
 from multivac.settings import AuthorizationSettings
+from multivac.store.cache import Remembered
 from multivac.store.database import make_engine, make_session_factory, transaction
 from multivac.store.incidents import get_or_create_incident_for_pagerduty, update_incident
 from multivac.store.migrate import upgrade
@@ -100,7 +102,9 @@ def build_world(template: Path, directory: Path) -> World:
     )
     chat, pager, tracker = _fakes()
     engine = make_engine(settings.database_url)
-    deps = Deps(chat, pager, tracker, settings, make_session_factory(engine))
+    deps = Deps(
+        chat, pager, tracker, settings, make_session_factory(engine), Threads.start(), Remembered()
+    )
     channel = chat.create_channel(name="inc-20261122-7-bank-feeds-delayed")
     chat.invite(channel_id=channel.id, user_ids=[p.slack_id for p in PEOPLE])
     issue = tracker.create_issue(

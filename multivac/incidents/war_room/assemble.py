@@ -10,7 +10,7 @@ already recorded.
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -29,19 +29,18 @@ JIRA_SUMMARY_MAX = 255
 def responders(ctx: StepContext) -> StepOutput:
     """On-calls (levels 1..N) and assignees from PagerDuty, plus the service's always-invited
     people and user groups, mapped to Slack. People without Slack are returned as `unmapped`."""
-    route, directory = ctx.route, Directory(ctx.deps)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        oncall_future = pool.submit(_oncalls, ctx)
-        group_futures = [
-            pool.submit(ctx.deps.chat.usergroup_members, usergroup_id=group)
-            for group in route.invite_usergroups
-        ]
-        # The lead's PagerDuty profile (cached) is read while PagerDuty answers.
-        lead_id = ctx.incident.lead_pagerduty_id
-        if lead_id:
-            pool.submit(directory.pagerduty_user, lead_id).result()
-        oncalls = oncall_future.result()
-        group_members = [member for f in group_futures for member in _members(f)]
+    route, directory, calls = ctx.route, Directory(ctx.deps), ctx.deps.threads.calls
+    group_futures = [
+        calls.submit(ctx.deps.chat.usergroup_members, usergroup_id=group)
+        for group in route.invite_usergroups
+    ]
+    # The lead's PagerDuty profile (cached) is read while PagerDuty and Slack answer.
+    lead_id = ctx.incident.lead_pagerduty_id
+    lead_future = calls.submit(directory.pagerduty_user, lead_id) if lead_id else None
+    oncalls = _oncalls(ctx)  # on this thread: the answer this step waits for most
+    if lead_future is not None:
+        lead_future.result()
+    group_members = [member for f in group_futures for member in _members(f)]
     people = _people(ctx, oncalls, directory)
     slack = directory.slack_ids(people)
     lead_user = _lead_user(ctx, oncalls, directory)

@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from multivac.incidents.war_room.threads import Threads
 from multivac.integrations.ports import Chat, Pager, Tracker
 from multivac.settings import ServiceRoute, Settings
+from multivac.store.cache import Remembered
 from multivac.store.incidents import incident_snapshot
 from multivac.store.models import Incident, Role
 from multivac.store.steps import completed_steps
@@ -26,6 +28,8 @@ class Deps:
     tracker: Tracker
     settings: Settings
     sessions: sessionmaker[Session]
+    threads: Threads  # the process's, shared by every war room it runs
+    remembered: Remembered  # the process's memory of the shared look-up cache
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ inputs exist.
 A step is claimed in the database before it runs, so two workers never both run it. The
 transaction that records a step's result, with the step's effects on the incident, also claims
 for the same worker the steps that result made ready, and reads the context they start from:
-`drive` then runs them at once, side by side on threads of its own, and goes on the same way
+`drive` then runs them at once, side by side on the process's step threads, and goes on the same way
 with what each of them makes ready. No queue and no extra transaction stand between two steps
 of the critical path, and a newly ready step is claimed by exactly one worker, once. Steps that
 come from outside (a new war room, a retry, a step the reconciler found stalled) are claimed
@@ -15,8 +15,9 @@ step later.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -184,34 +185,70 @@ def drive(
     has ended. A step to retry goes to `retries.later` with its delay (backoff with jitter, or
     the service's Retry-After)."""
     if steps:
-        run_claimed(claim(deps, incident_id, steps, worker), worker, retries)
+        run_claimed(deps, claim(deps, incident_id, steps, worker), worker, retries)
 
 
-def run_claimed(claimed: Claimed | None, worker: str, retries: Retries) -> None:
-    """Run steps claimed for `worker` side by side, as `drive` does."""
-    if claimed is None:
-        return
-    branches = [
-        (replace(claimed.context, attempt=attempt), step)
-        for step, attempt in claimed.attempts.items()
-    ]
-    first, others = branches[0], branches[1:]
-    if not others:
-        _branch(*first, worker, retries)
-        return
-    with ThreadPoolExecutor(len(others), thread_name_prefix="war-room") as pool:
-        running = [pool.submit(_branch, ctx, step, worker, retries) for ctx, step in others]
-        _branch(*first, worker, retries)
-        for branch in running:
-            branch.result()  # a branch's unexpected error is this task's error too
+def run_claimed(deps: Deps, claimed: Claimed | None, worker: str, retries: Retries) -> None:
+    """Run steps claimed for `worker` side by side, as `drive` does, and return when every
+    branch has ended; a branch's unexpected error is then raised here."""
+    branches = _Branches(deps.threads.steps, worker, retries)
+    try:
+        branches.run(claimed)
+    finally:
+        branches.wait()
 
 
-def _branch(ctx: StepContext, step: str, worker: str, retries: Retries) -> None:
-    outcome = attempt_step(ctx, step, claim_next_for=worker)
-    if outcome.result == Result.RETRY:
-        delay = backoff_seconds(outcome.attempt - 1, outcome.retry_after, cap=retries.max_delay)
-        retries.later(step, delay)
-    run_claimed(outcome.next.claimed, worker, retries)
+class _Branches:
+    """The branches of one `run_claimed`: the first step of each claim runs on the thread that
+    claimed it, the others on the process's step threads. A branch never waits for another
+    (only `wait` does), so the step threads never fill up with waiting branches."""
+
+    def __init__(self, pool: Executor, worker: str, retries: Retries) -> None:
+        self._pool, self._worker, self._retries = pool, worker, retries
+        self._changed = threading.Condition()
+        self._running = 0
+        self._errors: list[BaseException] = []
+
+    def run(self, claimed: Claimed | None) -> None:
+        """Run the claimed steps, and what each makes ready, from this thread."""
+        if claimed is None:
+            return
+        branches = [
+            (replace(claimed.context, attempt=attempt), step)
+            for step, attempt in claimed.attempts.items()
+        ]
+        for ctx, step in branches[1:]:
+            with self._changed:
+                self._running += 1
+            self._pool.submit(self._run_apart, ctx, step)
+        self._run_step(*branches[0])
+
+    def wait(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: self._running == 0)
+            if self._errors:
+                raise self._errors[0]
+
+    def _run_step(self, ctx: StepContext, step: str) -> None:
+        outcome = attempt_step(ctx, step, claim_next_for=self._worker)
+        if outcome.result == Result.RETRY:
+            cap = self._retries.max_delay
+            self._retries.later(
+                step, backoff_seconds(outcome.attempt - 1, outcome.retry_after, cap=cap)
+            )
+        self.run(outcome.next.claimed)
+
+    def _run_apart(self, ctx: StepContext, step: str) -> None:
+        try:
+            self._run_step(ctx, step)
+        except BaseException as error:
+            log.exception("war room step %s of incident %s failed", step, ctx.incident.id)
+            with self._changed:
+                self._errors.append(error)
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
 
 
 def run_step(deps: Deps, incident_id: int, step: str, worker: str) -> Outcome:

@@ -1,6 +1,6 @@
 """Who is who across PagerDuty, Slack and Jira, matched by email and cached in the database.
 
-Lookups that miss the cache run in parallel, so mapping ten responders costs one round trip;
+Lookups that miss the cache run side by side, so mapping ten responders costs one round trip;
 "not found" is cached too (for a shorter time), so an unmappable contractor costs nothing the
 next time.
 """
@@ -8,24 +8,22 @@ next time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from multivac.incidents.war_room.context import Deps
 from multivac.integrations.ports import PagerUser
-from multivac.store.cache import cache_get, cache_get_many, cache_put
+from multivac.store.cache import Cached, cache_get_many, cache_put
 from multivac.store.database import transaction
 
 SLACK_BY_EMAIL = "slack_by_email"
 JIRA_BY_EMAIL = "jira_by_email"
 PAGERDUTY_USER = "pagerduty_user"
 NEGATIVE_TTL = timedelta(hours=1)
-PARALLEL_LOOKUPS = 8
 
 
 class Directory:
-    """Look-ups through the shared cache. One instance serves one step: it also remembers what it
-    has looked up, so asking twice costs nothing."""
+    """Look-ups through the shared cache (and what this process remembers of it). One instance
+    serves one step: it also remembers what it has looked up, so asking twice costs nothing."""
 
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
@@ -48,8 +46,7 @@ class Directory:
         return self._pagerduty_users[user_id]
 
     def _pagerduty_user(self, user_id: str) -> PagerUser:
-        with transaction(self._deps.sessions) as session:
-            hit = cache_get(session, PAGERDUTY_USER, user_id, self._ttl)
+        hit = self._lookup(PAGERDUTY_USER, [user_id]).get(user_id)
         if hit is not None and hit.value:
             email, _, name = hit.value.partition("\t")
             return PagerUser(id=user_id, name=name, email=email)
@@ -58,28 +55,45 @@ class Directory:
         return user
 
     def remember_pagerduty_user(self, user: PagerUser) -> None:
-        with transaction(self._deps.sessions) as session:
-            cache_put(session, PAGERDUTY_USER, user.id, f"{user.email}\t{user.name}")
+        self._store(PAGERDUTY_USER, {user.id: f"{user.email}\t{user.name}"})
 
     def _cached(
         self, kind: str, keys: Iterable[str], fetch: Callable[[str], str | None]
     ) -> dict[str, str | None]:
         wanted = sorted({key.lower() for key in keys})
         found: dict[str, str | None] = {}
-        with transaction(self._deps.sessions) as session:
-            hits = cache_get_many(session, kind, wanted, self._ttl)
-        for key, hit in hits.items():
+        for key, hit in self._lookup(kind, wanted).items():
             if hit.value is not None or _fresh_absence(hit.fetched_at):
                 found[key] = hit.value
         missing = [key for key in wanted if key not in found]
         if missing:
-            with ThreadPoolExecutor(max_workers=min(PARALLEL_LOOKUPS, len(missing))) as pool:
-                fetched = dict(zip(missing, pool.map(fetch, missing), strict=True))
-            with transaction(self._deps.sessions) as session:
-                for key, value in fetched.items():
-                    cache_put(session, kind, key, value)
+            # On the process's call threads; not called from one of them, so never waits on one.
+            lookups = self._deps.threads.calls.map(fetch, missing)
+            fetched = dict(zip(missing, lookups, strict=True))
+            self._store(kind, fetched)
             found.update(fetched)
         return found
+
+    def _lookup(self, kind: str, keys: list[str]) -> dict[str, Cached]:
+        """Fresh entries for `keys`: remembered, else read from the shared cache (and
+        remembered)."""
+        found = self._deps.remembered.get_many(kind, keys, self._ttl)
+        unseen = [key for key in keys if key not in found]
+        if unseen:
+            with transaction(self._deps.sessions) as session:
+                read = cache_get_many(session, kind, unseen, self._ttl)
+            for key, hit in read.items():
+                self._deps.remembered.put(kind, key, hit)
+            found.update(read)
+        return found
+
+    def _store(self, kind: str, values: dict[str, str | None]) -> None:
+        now = datetime.now(UTC)
+        with transaction(self._deps.sessions) as session:
+            for key, value in values.items():
+                cache_put(session, kind, key, value, fetched_at=now)
+        for key, value in values.items():
+            self._deps.remembered.put(kind, key, Cached(value, now))
 
 
 def _fresh_absence(fetched_at: datetime) -> bool:

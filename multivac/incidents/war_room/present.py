@@ -7,7 +7,6 @@ again.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -73,13 +72,13 @@ def bookmarks(ctx: StepContext) -> StepOutput:
         present = {b.link for b in ctx.deps.chat.bookmarks(channel_id=channel_id)}
         wanted = [(title, url) for title, url in wanted if url not in present]
     if wanted:  # added side by side: one round trip, not one per bookmark
-        with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
-            added = [
-                pool.submit(ctx.deps.chat.add_bookmark, channel_id=channel_id, title=t, link=u)
-                for t, u in wanted
-            ]
-            for future in added:
-                future.result()
+        calls = ctx.deps.threads.calls
+        added = [
+            calls.submit(ctx.deps.chat.add_bookmark, channel_id=channel_id, title=t, link=u)
+            for t, u in wanted
+        ]
+        for future in added:
+            future.result()
     return StepOutput({"jira_key": (ctx.result("jira") or {}).get("key")})
 
 
