@@ -170,7 +170,13 @@ def update_incident(session: Session, incident_id: int, **fields: Unpack[Inciden
     return updated is not None
 
 
-_LOCK = select(_INCIDENTS.c.id).where(_INCIDENTS.c.id == bindparam("p_incident")).with_for_update()
+# FOR NO KEY UPDATE: it serialises these transactions as FOR UPDATE would, but lets others insert
+# rows that refer to the incident (timeline entries, responders) meanwhile.
+_LOCK = (
+    select(_INCIDENTS.c.id)
+    .where(_INCIDENTS.c.id == bindparam("p_incident"))
+    .with_for_update(key_share=True)
+)
 
 
 _CLAIM_WAR_ROOM = (

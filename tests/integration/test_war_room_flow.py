@@ -4,10 +4,13 @@ worker or claim them for the worker that finished."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from multivac.incidents.war_room.context import Deps, StepOutput
+from multivac.incidents.war_room.context import Deps, StepOutput, record_once
 from multivac.incidents.war_room.flow import Next, record_done, start, states
 from multivac.incidents.war_room.graph import StepState
 from multivac.incidents.war_room.threads import Threads
@@ -16,7 +19,7 @@ from multivac.integrations.fakes.pager import FakePager
 from multivac.integrations.fakes.tracker import FakeTracker
 from multivac.store.cache import Remembered
 from multivac.store.database import transaction
-from multivac.store.incidents import get_or_create_incident_for_pagerduty
+from multivac.store.incidents import get_or_create_incident_for_pagerduty, update_incident
 from multivac.store.steps import claim_step
 from tests.integration.concurrency import run_concurrently
 from tests.support import sandbox_settings
@@ -47,10 +50,38 @@ def war_room_running_its_first_steps(deps: Deps, pagerduty_id: str) -> int:
     return incident_id
 
 
-OUTPUTS = {
-    "channel": StepOutput({"id": "C1", "name": "inc-race"}),
-    "jira": StepOutput({"key": "INC-1", "url": "https://jira/INC-1"}),
-}
+def outputs(incident_id: int) -> dict[str, StepOutput]:
+    """What the channel and Jira steps return, with the writes a real step makes along with its
+    result: a timeline entry (a row that refers to the incident, for which PostgreSQL locks the
+    incident's key), then the incident itself."""
+
+    channel, issue = f"C{incident_id}", f"INC-{incident_id}"
+
+    def writes(step: str, **fields: str) -> Callable[[Session], None]:
+        def record(session: Session) -> None:
+            # Rows referring to the incident first, then the incident: as the responders step.
+            record_once(session, incident_id, f"{step}_done", step, datetime.now(UTC))
+            update_incident(session, incident_id, **fields)  # type: ignore[arg-type]
+
+        return record
+
+    return {
+        "channel": StepOutput({"id": channel}, writes("channel", slack_channel_id=channel)),
+        "jira": StepOutput({"key": issue}, writes("jira", jira_key=issue)),
+    }
+
+
+def finish_channel_and_jira_together(deps: Deps, incident_id: int, *, claiming: bool) -> list[Next]:
+    """Record the channel and Jira steps at the same moment, as two workers would; with
+    `claiming`, each claims what it made ready for itself (named after its step)."""
+    made = outputs(incident_id)
+
+    def finish(index: int) -> Next:
+        step = ("channel", "jira")[index]
+        worker = step if claiming else None
+        return record_done(deps, incident_id, step, made[step], claim_next_for=worker)
+
+    return run_concurrently(2, finish)
 
 
 def test_two_steps_finishing_together_queue_what_needs_both_once(
@@ -60,12 +91,9 @@ def test_two_steps_finishing_together_queue_what_needs_both_once(
     for attempt in range(10):  # the race is short: give it several chances to go wrong
         incident_id = war_room_running_its_first_steps(deps, f"PRACE{attempt}")
 
-        def finish(index: int, incident_id: int = incident_id) -> Next:
-            step = ("channel", "jira")[index]
-            return record_done(deps, incident_id, step, OUTPUTS[step])
+        finished = finish_channel_and_jira_together(deps, incident_id, claiming=False)
 
-        handed_over = [step for made in run_concurrently(2, finish) for step in made.steps]
-
+        handed_over = [step for made in finished for step in made.steps]
         assert set(handed_over) >= WAITING_FOR_BOTH
         assert len(handed_over) == len(set(handed_over))
         left = states(deps, incident_id)
@@ -79,19 +107,16 @@ def test_two_steps_finishing_together_claim_what_needs_both_for_one_of_them(
     for attempt in range(10):
         incident_id = war_room_running_its_first_steps(deps, f"PCLAIM{attempt}")
 
-        def finish(index: int, incident_id: int = incident_id) -> Next:
-            step = ("channel", "jira")[index]
-            return record_done(deps, incident_id, step, OUTPUTS[step], claim_next_for=step)
+        finished = finish_channel_and_jira_together(deps, incident_id, claiming=True)
 
-        made = run_concurrently(2, finish)
-
-        claimed = [step for m in made if m.claimed for step in m.claimed.attempts]
+        claimed = [step for made in finished if made.claimed for step in made.claimed.attempts]
         assert set(claimed) >= WAITING_FOR_BOTH
         assert len(claimed) == len(set(claimed))
-        last = next(m for m in made if m.claimed and set(m.steps) >= WAITING_FOR_BOTH)
+        last = next(made for made in finished if set(made.steps) >= WAITING_FOR_BOTH)
         assert last.claimed is not None
         # The context the claimed steps start from holds both results they wait for.
         assert {"channel", "jira", "responders"} <= set(last.claimed.context.results)
+        assert last.claimed.context.incident.jira_key == f"INC-{incident_id}"
         assert last.claimed.attempts == dict.fromkeys(last.steps, 1)
         left = states(deps, incident_id)
         assert {left[step] for step in claimed} == {StepState.RUNNING}

@@ -296,12 +296,10 @@ def record_done(
     `claim_next_for`), in one transaction. Of steps finishing at the same moment, the last to
     commit sees all of them done: what needs them all is taken, once."""
     with transaction(deps.sessions) as session:
+        lock_incident(session, incident_id)
         complete_step(session, incident_id, step, output.result)
         if output.record is not None:
             output.record(session)
-        # Locked only now, for as short a time as can be: what comes before touches this step's
-        # own row, and what needs the lock is that no other step finishes while we read.
-        lock_incident(session, incident_id)
         return _take_ready(session, deps, incident_id, claim_next_for)
 
 
