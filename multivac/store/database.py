@@ -9,16 +9,19 @@ it behave like PostgreSQL's READ COMMITTED.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled connection used this recently is taken as alive; one idle for longer is pinged first.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -40,17 +43,23 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str, **engine_options: Any) -> Engine:
+def make_engine(
+    url: str, *, ping_after_idle: float = PING_AFTER_IDLE_SECONDS, **engine_options: Any
+) -> Engine:
     """An engine for `url`, configured for concurrent use by threads and processes.
 
     SQLite: the database file's directory is created if missing; connections may cross threads
-    (each is still used by one thread at a time through the pool). PostgreSQL and others: pooled
-    connections are checked before use, so a restarted server costs no failed request.
-    `engine_options` go to `sqlalchemy.create_engine` unchanged. The caller disposes the engine.
+    (each is still used by one thread at a time through the pool). PostgreSQL and others: a pooled
+    connection idle for `ping_after_idle` seconds is checked before use, so a restarted server
+    costs no failed request (SQLAlchemy's pre-ping would check every use: a round trip per
+    transaction). `engine_options` go to `sqlalchemy.create_engine` unchanged. The caller
+    disposes the engine.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, **engine_options)
+        engine = create_engine(parsed, **engine_options)
+        _ping_idle_connections(engine, ping_after_idle)
+        return engine
     path = _sqlite_file(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +67,27 @@ def make_engine(url: str, **engine_options: Any) -> Engine:
     engine = create_engine(parsed, connect_args=connect_args, **engine_options)
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
+
+
+def _ping_idle_connections(engine: Engine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling for connections idle longer than `idle_seconds` (the
+    checkout recipe of SQLAlchemy's documentation): a dead one is replaced before it is used."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def fresh(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out another (up to three times).
+            raise exc.DisconnectionError(str(error)) from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -4,6 +4,7 @@ once — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,8 +33,53 @@ def test_engine_settings_suit_concurrent_workers(migrated_engine: Engine) -> Non
             }
             assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000}
         else:
-            assert migrated_engine.pool._pre_ping
             assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced_unseen(
+    migrated_engine: Engine,
+) -> None:
+    if migrated_engine.dialect.name == "sqlite":
+        pytest.skip("a SQLite file has no server to lose the connection")
+    url = migrated_engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url, ping_after_idle=0.0)
+    try:
+        with engine.connect() as connection:
+            dropped = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with migrated_engine.begin() as admin:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(dropped or 0)})")
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != dropped
+    finally:
+        engine.dispose()
+
+
+def test_only_connections_idle_for_a_while_are_pinged(
+    migrated_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if migrated_engine.dialect.name == "sqlite":
+        pytest.skip("a SQLite file has no server to lose the connection")
+    url = migrated_engine.url.render_as_string(hide_password=False)
+    engine = make_engine(url, ping_after_idle=0.2, pool_size=1)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+
+    def counted_ping(dbapi_connection: object) -> bool:  # a spy: the real ping, counted
+        pings.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
+    try:
+        for _ in range(3):  # a new connection, then the same one used a moment ago
+            with engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        assert pings == []
+        time.sleep(0.3)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        assert len(pings) == 1
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_file_directory_is_created(tmp_path_factory: pytest.TempPathFactory) -> None:
