@@ -14,9 +14,16 @@ from psycopg import sql
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from multivac.incidents.war_room.context import Deps
+from multivac.incidents.war_room.threads import Threads
+from multivac.integrations.fakes.chat import FakeChat
+from multivac.integrations.fakes.pager import FakePager
+from multivac.integrations.fakes.tracker import FakeTracker
+from multivac.store.cache import Remembered
 from multivac.store.database import make_engine, make_session_factory
 from multivac.store.migrate import upgrade
 from multivac.store.models import Base
+from tests.support import sandbox_settings
 
 POSTGRES_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test connect_timeout=5"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -85,3 +92,15 @@ def session_factory(migrated_engine: Engine) -> sessionmaker[Session]:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
     return make_session_factory(migrated_engine)
+
+
+@pytest.fixture
+def fake_deps(session_factory: sessionmaker[Session]) -> Iterator[Deps]:
+    """What war-room steps work with, on the test database and with the vendors faked: for the
+    bookkeeping around steps and deliveries, not their external calls."""
+    settings = sandbox_settings(None, str(session_factory.kw["bind"].url))
+    threads = Threads.start()
+    yield Deps(
+        FakeChat(), FakePager(), FakeTracker(), settings, session_factory, threads, Remembered()
+    )
+    threads.close()

@@ -13,29 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from multivac.incidents.war_room.context import Deps, StepOutput, record_once
 from multivac.incidents.war_room.flow import Next, record_done, start, states
 from multivac.incidents.war_room.graph import StepState
-from multivac.incidents.war_room.threads import Threads
-from multivac.integrations.fakes.chat import FakeChat
-from multivac.integrations.fakes.pager import FakePager
-from multivac.integrations.fakes.tracker import FakeTracker
-from multivac.store.cache import Remembered
 from multivac.store.database import transaction
 from multivac.store.incidents import get_or_create_incident_for_pagerduty, update_incident
 from multivac.store.steps import claim_step
 from tests.integration.concurrency import run_concurrently
-from tests.support import sandbox_settings
 
 pytestmark = pytest.mark.integration
 
 Factory = sessionmaker[Session]
 WAITING_FOR_BOTH = {"topic", "bookmarks", "summary"}  # need the channel, wait for Jira
-
-
-def deps_for(sessions: Factory) -> Deps:
-    # The steps' external calls are not made here: only the bookkeeping around them is.
-    settings = sandbox_settings(None, str(sessions.kw["bind"].url))
-    return Deps(
-        FakeChat(), FakePager(), FakeTracker(), settings, sessions, Threads.start(), Remembered()
-    )
 
 
 def war_room_running_its_first_steps(deps: Deps, pagerduty_id: str) -> int:
@@ -85,9 +71,9 @@ def finish_channel_and_jira_together(deps: Deps, incident_id: int, *, claiming: 
 
 
 def test_two_steps_finishing_together_queue_what_needs_both_once(
-    session_factory: Factory,
+    fake_deps: Deps,
 ) -> None:
-    deps = deps_for(session_factory)
+    deps = fake_deps
     for attempt in range(10):  # the race is short: give it several chances to go wrong
         incident_id = war_room_running_its_first_steps(deps, f"PRACE{attempt}")
 
@@ -101,9 +87,9 @@ def test_two_steps_finishing_together_queue_what_needs_both_once(
 
 
 def test_two_steps_finishing_together_claim_what_needs_both_for_one_of_them(
-    session_factory: Factory,
+    fake_deps: Deps,
 ) -> None:
-    deps = deps_for(session_factory)
+    deps = fake_deps
     for attempt in range(10):
         incident_id = war_room_running_its_first_steps(deps, f"PCLAIM{attempt}")
 
