@@ -134,3 +134,22 @@ def _relay(process: subprocess.Popen[str], log: Any, ready: threading.Event) -> 
         log.write(line)
         if "multivac: ready" in line:
             ready.set()
+
+
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time counters (user, nice, system, idle, iowait, irq, softirq, steal),
+    or None where /proc/stat is not there."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(value) for value in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def stolen_share(before: list[int] | None, after: list[int] | None) -> float | None:
+    """The share of CPU time the hypervisor gave to other machines between two readings: on a
+    shared host, the figures of a run with much of it are slower for reasons not the code's."""
+    if before is None or after is None:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / sum(spent) if sum(spent) else None

@@ -23,7 +23,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from bench.harness import Running, multivac_dev
+from bench.harness import Running, cpu_times, multivac_dev, stolen_share
 from multivac.incidents.intake import take_pagerduty_event
 from multivac.incidents.pagerduty_events import IncidentFacts, PagerDutyEvent
 from multivac.incidents.war_room import flow
@@ -133,7 +133,13 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def report(parallel: Figures, sequential: Figures, latency_ms: float, database: str) -> str:
+def report(
+    parallel: Figures,
+    sequential: Figures,
+    latency_ms: float,
+    database: str,
+    stolen: float | None = None,
+) -> str:
     trips, chain = critical_path()
     bound = trips * latency_ms / 1000
     median, p95 = statistics.median(parallel.seconds), percentile(parallel.seconds, 0.95)
@@ -156,6 +162,8 @@ def report(parallel: Figures, sequential: Figures, latency_ms: float, database: 
             f"same steps one after another: median {seq_median * 1000:.0f} ms; "
             f"the graph is {seq_median / median:.1f}x faster (target >= 3x)",
             f"external API calls per war room: {per_room:.1f} ({calls})",
+            "CPU time stolen by the host during the run: "
+            + ("unknown" if stolen is None else f"{stolen:.0%}"),
         ]
     )
 
@@ -181,10 +189,13 @@ def main() -> None:
                 timeout=10,
             )
             run_parallel(running, 2)  # warm the caches, as in a running Multivac
+            before = cpu_times()
             parallel = run_parallel(running, args.incidents)
+            stolen = stolen_share(before, cpu_times())
             sequential = run_sequential(running, max(5, args.incidents // 4))
             running.runtime.close()
-    print(report(parallel, sequential, args.latency_ms, database_url.split(":", 1)[0]))
+    database = database_url.split(":", 1)[0]
+    print(report(parallel, sequential, args.latency_ms, database, stolen))
 
 
 if __name__ == "__main__":
