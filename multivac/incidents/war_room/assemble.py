@@ -173,7 +173,9 @@ def _record_responders(
         for email, (_, pagerduty_id) in people.items()
     ]
     add_responders(session, incident_id, Role.RESPONDER, found)
-    if lead is not None:
+    if lead is not None:  # the incident last (see `flow.record_done`)
+        person = Person(lead.email, slack_user_id=lead_slack, pagerduty_user_id=lead.id or None)
+        add_responders(session, incident_id, Role.LEAD, [person])
         update_incident(
             session,
             incident_id,
@@ -182,8 +184,6 @@ def _record_responders(
             lead_email=lead.email,
             lead_slack_id=lead_slack,
         )
-        person = Person(lead.email, slack_user_id=lead_slack, pagerduty_user_id=lead.id or None)
-        add_responders(session, incident_id, Role.LEAD, [person])
 
 
 def _description(ctx: StepContext, lead: PagerUser | None) -> str:
@@ -213,8 +213,8 @@ def _record_issue(
     lead_name: str | None,
     at: datetime,
 ) -> None:
-    update_incident(session, incident_id, jira_key=key)
     record_once(session, incident_id, "jira_opened", f"Jira {key} opened", at)
     if account:
         text = f"{key} assigned to the lead, {lead_name}"
         record_once(session, incident_id, "lead_assigned", text, at)
+    update_incident(session, incident_id, jira_key=key)  # the incident last (flow.record_done)

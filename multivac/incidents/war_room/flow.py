@@ -294,12 +294,17 @@ def record_done(
 ) -> Next:
     """Store the step's result and its effects, and queue what that made ready (or claim it for
     `claim_next_for`), in one transaction. Of steps finishing at the same moment, the last to
-    commit sees all of them done: what needs them all is taken, once."""
+    commit sees all of them done: what needs them all is taken, once.
+
+    The incident is locked after the step's own writes, so that steps finishing together wait
+    for each other as briefly as can be. Rows that refer to the incident take a key-share lock
+    on it, which its lock (FOR NO KEY UPDATE) lets through; updating the incident takes its lock.
+    So a step's `record` writes the incident itself last."""
     with transaction(deps.sessions) as session:
-        lock_incident(session, incident_id)
         complete_step(session, incident_id, step, output.result)
         if output.record is not None:
             output.record(session)
+        lock_incident(session, incident_id)
         return _take_ready(session, deps, incident_id, claim_next_for)
 
 

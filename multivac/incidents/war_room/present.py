@@ -32,11 +32,11 @@ def channel(ctx: StepContext) -> StepOutput:
         return StepOutput({"id": incident.slack_channel_id, "name": incident.slack_channel_name})
     created, at = _create_channel(ctx), datetime.now(UTC)
 
-    def record(session: Session) -> None:
+    def record(session: Session) -> None:  # the incident last (see `flow.record_done`)
+        record_once(session, incident.id, "channel_created", f"#{created.name} created", at)
         update_incident(
             session, incident.id, slack_channel_id=created.id, slack_channel_name=created.name
         )
-        record_once(session, incident.id, "channel_created", f"#{created.name} created", at)
 
     return StepOutput({"id": created.id, "name": created.name}, record)
 
