@@ -1,5 +1,5 @@
-"""Recorded deliveries, processed once: claim, parse, take into the incident record, finish, in
-one transaction."""
+"""PagerDuty deliveries: recorded as received, then processed once (claim, parse, take into the
+incident record, finish) in one transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from multivac.incidents.intake import Intake, take_pagerduty_event
-from multivac.incidents.pagerduty_events import MalformedEvent, parse_document
+from multivac.incidents.pagerduty_events import MalformedEvent, PagerDutyEvent, parse_document
 from multivac.incidents.war_room.context import Deps
 from multivac.incidents.war_room.flow import Claimed, claim_first_in
 from multivac.store.database import transaction
@@ -20,10 +20,29 @@ from multivac.store.deliveries import (
     claim_delivery_payload,
     fail_delivery,
     finish_delivery,
+    record_delivery,
 )
-from multivac.store.models import DeliveryStatus
+from multivac.store.models import DeliverySource, DeliveryStatus
 
 log = logging.getLogger(__name__)
+
+
+def record_pagerduty_delivery(
+    session: Session, event: PagerDutyEvent, payload: dict[str, Any], webhook_id: str | None
+) -> int | None:
+    """Record a PagerDuty webhook as received (deduplicated on its webhook id, else its event id,
+    and on its event id): the new delivery's id, or None when it was recorded already."""
+    delivery = record_delivery(
+        session,
+        source=DeliverySource.PAGERDUTY,
+        dedup_key=webhook_id or event.id,
+        event_id=event.id,
+        event_type=event.event_type,
+        resource_id=event.incident_id,
+        occurred_at=event.occurred_at,
+        payload=payload,
+    )
+    return None if delivery is None else delivery.id
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,11 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from multivac.incidents.inbox import record_pagerduty_delivery
 from multivac.incidents.pagerduty_events import MalformedEvent, PagerDutyEvent, parse_envelope
 from multivac.queueing import PROCESS_PAGERDUTY_DELIVERY, TaskQueue
 from multivac.runtime import Runtime
 from multivac.store.database import transaction
-from multivac.store.deliveries import record_delivery
-from multivac.store.models import DeliverySource
 from multivac.web.body import read_body
 from multivac.web.signatures import pagerduty_signature_valid
 
@@ -69,17 +68,8 @@ def _record(runtime: Runtime, event: PagerDutyEvent, body: bytes) -> int | None:
     """The new delivery's id, or None when this webhook or event was already recorded. Commits
     before returning, so the delivery exists before PagerDuty hears 2xx."""
     with transaction(runtime.sessions) as session:
-        delivery = record_delivery(
-            session,
-            source=DeliverySource.PAGERDUTY,
-            dedup_key=request.headers.get(WEBHOOK_ID_HEADER) or event.id,
-            event_id=event.id,
-            event_type=event.event_type,
-            resource_id=event.incident_id,
-            occurred_at=event.occurred_at,
-            payload=json.loads(body),
-        )
-        return None if delivery is None else delivery.id
+        webhook_id = request.headers.get(WEBHOOK_ID_HEADER)
+        return record_pagerduty_delivery(session, event, json.loads(body), webhook_id)
 
 
 def _enqueue(delivery_id: int) -> None:

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import update
 
+from multivac.incidents.inbox import record_pagerduty_delivery
 from multivac.incidents.intake import take_pagerduty_event
 from multivac.incidents.pagerduty_events import parse_document
 from multivac.queueing import RECONCILE
 from multivac.sandbox.pagerduty.webhooks import envelope
 from multivac.store.database import transaction
-from multivac.store.deliveries import record_delivery
 from multivac.store.models import Delivery
 from multivac.testing.system import System
 
@@ -39,21 +39,13 @@ def reconcile(system: System) -> None:
 def test_a_recorded_delivery_whose_message_was_lost_is_processed(system: System) -> None:
     pagerduty_id, document = silent_incident(system, "Lost message")
     event = parse_document(document)
+    assert event.incident_id == pagerduty_id
     with transaction(system.runtime.sessions) as session:
-        delivery = record_delivery(
-            session,
-            source="pagerduty",
-            dedup_key="lost-1",
-            event_id=event.id,
-            event_type=event.event_type,
-            resource_id=pagerduty_id,
-            occurred_at=event.occurred_at,
-            payload=document,
-        )
-        assert delivery is not None
+        delivery_id = record_pagerduty_delivery(session, event, document, "lost-1")
+        assert delivery_id is not None
         session.execute(  # recorded a minute ago; its queue message never arrived
             update(Delivery)
-            .where(Delivery.id == delivery.id)
+            .where(Delivery.id == delivery_id)
             .values(received_at=datetime.now(UTC) - timedelta(minutes=1))
         )
 

@@ -5,7 +5,6 @@ keeps none of it but the failed attempt, for the reconciler."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +13,7 @@ from multivac.incidents import inbox
 from multivac.incidents.pagerduty_events import parse_document
 from multivac.incidents.war_room.context import Deps
 from multivac.store.database import transaction
-from multivac.store.deliveries import get_delivery, record_delivery
+from multivac.store.deliveries import get_delivery
 from multivac.store.models import DeliveryStatus, Incident
 from multivac.store.steps import step_states
 
@@ -48,20 +47,12 @@ TRIGGER = {
 
 def recorded(deps: Deps) -> int:
     document = json.loads(json.dumps(TRIGGER))
-    event = parse_document(document)
     with transaction(deps.sessions) as session:
-        delivery = record_delivery(
-            session,
-            source="pagerduty",
-            dedup_key="webhook-1",
-            event_id=event.id,
-            event_type=event.event_type,
-            resource_id=event.incident_id,
-            occurred_at=datetime.now(UTC),
-            payload=document,
+        delivery_id = inbox.record_pagerduty_delivery(
+            session, parse_document(document), document, "webhook-1"
         )
-        assert delivery is not None
-        return delivery.id
+    assert delivery_id is not None
+    return delivery_id
 
 
 def test_a_trigger_is_taken_in_with_its_first_steps_claimed_once(fake_deps: Deps) -> None:
