@@ -76,7 +76,11 @@ def test_reopening_after_resolving_says_so_and_clears_the_done_mark(system: Syst
     in_pagerduty(system, paged["id"], "reopen")
 
     eventually(lambda: "white_check_mark" not in reactions(system, incident), "✅ removed")
-    assert any("Reopened in PagerDuty" in text for text in said(system, incident))
+    # Said after the reactions change: wait for it too.
+    eventually(
+        lambda: any("Reopened in PagerDuty" in text for text in said(system, incident)),
+        "the reopening said",
+    )
     reopened = system.incident(paged["id"])
     assert reopened is not None and reopened.status == IncidentStatus.TRIGGERED
 
