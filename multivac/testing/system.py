@@ -59,7 +59,8 @@ class System:
             if incident is not None and incident.war_room_started_at is not None:
                 states = flow.states(self.runtime.deps(), incident.id)
                 if states and complete(states):
-                    return incident
+                    # Read again: the last step may have written it after the read above.
+                    return self.incident(pagerduty_id) or incident
             time.sleep(POLL_SECONDS)
         incident = self.incident(pagerduty_id)
         left = flow.states(self.runtime.deps(), incident.id) if incident else None
