@@ -19,6 +19,8 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from multivac.store import sqlite_writers
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A pooled connection used this recently is taken as alive; one idle for longer is pinged first.
 PING_AFTER_IDLE_SECONDS = 1.0
@@ -63,9 +65,16 @@ def make_engine(
     path = _sqlite_file(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    busy_timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+    gate = sqlite_writers.WriterGate(timeout=busy_timeout)
+    connect_args = {
+        "check_same_thread": False,
+        "timeout": busy_timeout,
+        "factory": sqlite_writers.gated_connection_class(gate),
+    }
     engine = create_engine(parsed, connect_args=connect_args, **engine_options)
     event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "before_cursor_execute", sqlite_writers.before_cursor_execute)
     return engine
 
 
