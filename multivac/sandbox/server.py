@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask, g, request
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from multivac.sandbox.control import create_control_blueprint
 from multivac.sandbox.jira.api import create_jira_blueprint
@@ -26,6 +26,7 @@ from multivac.sandbox.jira.state import JiraSite
 from multivac.sandbox.pagerduty.actor import create_pagerduty_actor_blueprint
 from multivac.sandbox.pagerduty.api import create_pagerduty_blueprint
 from multivac.sandbox.pagerduty.state import PagerDutyAccount
+from multivac.sandbox.serving import ARRIVED, make_server
 from multivac.sandbox.slack.actor import create_slack_actor_blueprint
 from multivac.sandbox.slack.api import create_slack_blueprint
 from multivac.sandbox.slack.state import SlackWorkspace
@@ -92,7 +93,7 @@ class Sandbox:
 
         @app.before_request
         def arrived() -> None:
-            g.arrived = time.monotonic()
+            g.arrived = request.environ.get(ARRIVED) or time.monotonic()
 
         @app.after_request
         def log_request(response):  # type: ignore[no-untyped-def]
@@ -147,7 +148,7 @@ def start_sandbox(options: SandboxOptions) -> RunningSandbox:
     """Serve a new sandbox on a background thread; call `stop()` when done."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     sandbox = Sandbox(options)
-    server = make_server(options.host, options.port, sandbox.wsgi_app(), threaded=True)
+    server = make_server(options.host, options.port, sandbox.wsgi_app())
     sandbox.base_url = f"http://{options.host}:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
     thread.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from jira import JIRA, JIRAError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from multivac.sandbox import credentials
 from multivac.sandbox.server import RunningSandbox
 from multivac.sandbox.traffic import Limit, SlidingWindowLimiter
 
@@ -84,6 +86,22 @@ def test_a_call_and_a_refusal_both_take_the_services_latency(
     with pytest.raises(SlackApiError):
         slack_client.auth_test()
     assert time.monotonic() - started >= 0.3
+
+
+def test_a_call_takes_the_latency_from_its_arrival_not_from_its_connection(
+    sandbox: RunningSandbox,
+) -> None:
+    requests.post(f"{sandbox.url}/_sandbox/traffic/pagerduty", json={"latency_ms": 300}, timeout=5)
+    request = (
+        "GET /pagerduty/services HTTP/1.1\r\nHost: sandbox\r\n"
+        f"Authorization: Token token={credentials.PAGERDUTY_API_TOKEN}\r\n\r\n"
+    )
+    with socket.create_connection((sandbox.server.host, sandbox.server.port), timeout=5) as conn:
+        time.sleep(0.4)  # connected, but the request comes later than the latency
+        started = time.monotonic()
+        conn.sendall(request.encode())
+        assert conn.recv(64).startswith(b"HTTP/1.1 200")
+        assert time.monotonic() - started >= 0.3
 
 
 def test_the_clock_can_be_frozen_and_released(sandbox: RunningSandbox) -> None:
