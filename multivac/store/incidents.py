@@ -11,8 +11,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import Update, and_, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Insert, Update, and_, bindparam, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from multivac.store.models import (
     Counter,
@@ -25,13 +25,15 @@ from multivac.store.models import (
 from multivac.store.statements import (
     dialect_of,
     expire_loaded,
-    insert_or_ignore,
+    insert_for,
+    insert_or_ignore_template,
     rows_updated,
     table_of,
-    upsert,
 )
 
 INCIDENT_COUNTER = "incident"
+_INCIDENTS = table_of(Incident)
+_COUNTERS = table_of(Counter)
 
 
 class IncidentFields(TypedDict, total=False):
@@ -67,14 +69,18 @@ def _allocate_number(session: Session) -> int:
     """The next incident number. Holds the counter's row lock (PostgreSQL) or the write lock
     (SQLite) until the transaction ends, which serialises incident creation so numbers have no gaps:
     keep transactions that create incidents short."""
-    statement = upsert(
-        session,
-        Counter,
-        {"name": INCIDENT_COUNTER, "value": 1},
-        conflict_on=["name"],
-        update_with={"value": Counter.value + 1},
+    statement = _next_number(dialect_of(session))
+    return int(session.execute(statement, {"name": INCIDENT_COUNTER, "value": 1}).scalar_one())
+
+
+@cache
+def _next_number(dialect: str) -> Insert:
+    """The counter's upsert that adds one, built once per dialect."""
+    return (
+        insert_for(dialect, _COUNTERS)
+        .on_conflict_do_update(index_elements=["name"], set_={"value": _COUNTERS.c.value + 1})
+        .returning(_COUNTERS.c.value)
     )
-    return session.execute(statement.returning(Counter.value)).scalar_one()
 
 
 def _release_number(session: Session, number: int) -> None:
@@ -124,17 +130,15 @@ def get_or_create_incident_for_pagerduty(
     Safe under concurrency: simultaneous callers get the same incident and exactly one gets True;
     none raises. A caller that loses the race waits for the winner's transaction to end.
     """
-    existing = incident_by_pagerduty_id(session, pagerduty_id)
+    existing = session.execute(_BY_PAGERDUTY_ID, {"p_pagerduty_id": pagerduty_id}).first()
     if existing is not None:
-        return existing, False
+        return _loaded(session, existing._asdict()), False
     number = _allocate_number(session)
     values = _new_incident_values(number, title, IncidentSource.PAGERDUTY, fields)
-    statement = insert_or_ignore(
-        session, Incident, {**values, "pagerduty_id": pagerduty_id}, conflict_on=["pagerduty_id"]
-    )
-    created = session.scalars(statement.returning(Incident)).one_or_none()
+    statement = _insert_for_pagerduty(dialect_of(session))
+    created = session.execute(statement, {**values, "pagerduty_id": pagerduty_id}).first()
     if created is not None:
-        return created, True
+        return _loaded(session, created._asdict()), True
     _release_number(session, number)
     winner = incident_by_pagerduty_id(session, pagerduty_id)
     if winner is None:  # the conflicting row vanished: deleted by a concurrent transaction
@@ -142,7 +146,28 @@ def get_or_create_incident_for_pagerduty(
     return winner, False
 
 
-_INCIDENTS = table_of(Incident)
+_BY_PAGERDUTY_ID = select(*_INCIDENTS.c).where(
+    _INCIDENTS.c.pagerduty_id == bindparam("p_pagerduty_id")
+)
+
+
+def _loaded(session: Session, columns: dict[str, Any]) -> Incident:
+    """The session's `Incident` for a row read with Core, as if the ORM had loaded it (an object
+    the session holds already is returned as it is), without another query."""
+    held = session.identity_map.get(session.identity_key(Incident, columns["id"]))
+    if isinstance(held, Incident):
+        return held
+    incident = Incident(**columns)
+    make_transient_to_detached(incident)
+    session.add(incident)
+    return incident
+
+
+@cache
+def _insert_for_pagerduty(dialect: str) -> Insert:
+    """The insert of an incident unless one has its PagerDuty id, returning it; once per dialect."""
+    statement = insert_or_ignore_template(dialect, _INCIDENTS, ("pagerduty_id",))
+    return statement.returning(*_INCIDENTS.c)
 
 
 @cache
@@ -167,6 +192,8 @@ def update_incident(session: Session, incident_id: int, **fields: Unpack[Inciden
     parameters = {**values, "v_updated_at": utcnow(), "p_incident": incident_id}
     updated = session.execute(_update_columns(frozenset(fields)), parameters).first()
     expire_loaded(session, Incident, incident_id)
+    if updated is not None:
+        _locked_here(session).add(incident_id)  # an UPDATE locks the row as `lock_incident` does
     return updated is not None
 
 
@@ -190,15 +217,36 @@ _CLAIM_WAR_ROOM = (
 def claim_war_room(session: Session, incident_id: int, now: datetime) -> bool:
     """True for exactly one caller per incident: the one that starts its war room."""
     claimed = session.execute(_CLAIM_WAR_ROOM, {"p_incident": incident_id, "p_now": now})
-    return claimed.first() is not None
+    if claimed.first() is None:
+        return False
+    _locked_here(session).add(incident_id)
+    return True
 
 
 def lock_incident(session: Session, incident_id: int) -> None:
     """Make transactions that lock the same incident run one after another from here to their
-    commit: each then sees what the one before it wrote. PostgreSQL: a row lock. SQLite: nothing
-    to do, its writers are serialised already (by the first write of each transaction)."""
-    if dialect_of(session) != "sqlite":
+    commit: each then sees what the one before it wrote. PostgreSQL: a row lock, taken once per
+    transaction (updating the incident takes it too). SQLite: nothing to do, its writers are
+    serialised already (by the first write of each transaction)."""
+    if dialect_of(session) == "sqlite":
+        return
+    locked = _locked_here(session)
+    if incident_id not in locked:
         session.execute(_LOCK, {"p_incident": incident_id})
+        locked.add(incident_id)
+
+
+def _locked_here(session: Session) -> set[int]:
+    """The incidents whose row the session's current transaction holds locked."""
+    transaction = session.get_transaction()
+    held = session.info.get(_LOCKED)
+    if held is None or held[0] is not transaction:
+        held = session.info[_LOCKED] = (transaction, set())
+    locked: set[int] = held[1]
+    return locked
+
+
+_LOCKED = "multivac.locked_incidents"
 
 
 _RESPONDERS = table_of(Responder)

@@ -27,7 +27,7 @@ def table_of(model: type[Base]) -> Table:
 def insert_or_ignore_template(dialect: str, table: Table, conflict_on: tuple[str, ...]) -> Insert:
     """`insert_or_ignore` built once (per dialect) for the hot paths: execute it with the row's
     values as parameters. Building a statement costs more than running a cached one."""
-    statement = _insert_for(dialect, table)
+    statement = insert_for(dialect, table)
     return statement.on_conflict_do_nothing(index_elements=list(conflict_on))
 
 
@@ -36,12 +36,13 @@ def upsert_template(
     dialect: str, table: Table, conflict_on: tuple[str, ...], update: tuple[str, ...]
 ) -> Insert:
     """`upsert` built once (per dialect), for the hot paths; execute it with the row's values."""
-    statement = _insert_for(dialect, table)
+    statement = insert_for(dialect, table)
     assignments = {name: statement.excluded[name] for name in update}
     return statement.on_conflict_do_update(index_elements=list(conflict_on), set_=assignments)
 
 
-def _insert_for(dialect: str, model: type[Base] | Table) -> postgresql.Insert | sqlite.Insert:
+def insert_for(dialect: str, model: type[Base] | Table) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's own INSERT construct, which can say what to do ON CONFLICT."""
     if dialect == "postgresql":
         return postgresql.insert(model)
     if dialect == "sqlite":
@@ -61,7 +62,7 @@ def insert_or_ignore(
     `.returning(...)` to learn which rows were inserted. Given a model, the statement is ORM-enabled
     (it can return model objects); given its table, it is a plain Core statement (cheaper)."""
     rows = dict(values) if isinstance(values, Mapping) else [dict(row) for row in values]
-    statement = _insert_for(dialect_of(session), model).values(rows)
+    statement = insert_for(dialect_of(session), model).values(rows)
     return statement.on_conflict_do_nothing(index_elements=conflict_on)
 
 
@@ -77,7 +78,7 @@ def upsert(
     """An INSERT that, when a row with the same `conflict_on` columns exists, updates that row
     instead: its `update` columns get the new values, and `update_with` sets columns to expressions
     (which may read the existing row, e.g. `value + 1`)."""
-    statement = _insert_for(dialect_of(session), model).values(dict(values))
+    statement = insert_for(dialect_of(session), model).values(dict(values))
     assignments: dict[str, Any] = {name: statement.excluded[name] for name in update}
     assignments.update(update_with or {})
     return statement.on_conflict_do_update(index_elements=conflict_on, set_=assignments)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,7 @@ from multivac.store.incidents import (
     create_incident,
     get_or_create_incident_for_pagerduty,
     incident_by_channel,
+    lock_incident,
     open_incidents,
     update_incident,
 )
@@ -248,6 +249,49 @@ def test_an_existing_incident_is_returned_unchanged(session_factory: Factory) ->
         )
         assert not created
         assert (again.id, again.title, again.severity) == (first.id, "DB down", "SEV1")
+
+
+def test_the_incident_for_a_pagerduty_id_belongs_to_the_session(session_factory: Factory) -> None:
+    with transaction(session_factory) as session:
+        created, _ = get_or_create_incident_for_pagerduty(session, "PINC1", title="DB down")
+        created.lead_name = "Ada"  # stored at commit, as for any object the session loaded
+    with transaction(session_factory) as session:
+        held = session.get(Incident, created.id)
+        found, was_created = get_or_create_incident_for_pagerduty(session, "PINC1", title="x")
+        assert not was_created
+        assert found is held  # the one object per row the session already had
+        assert found.lead_name == "Ada"
+        found.lead_name = "Grace"
+    with session_factory() as session:
+        assert session.get(Incident, created.id).lead_name == "Grace"  # type: ignore[union-attr]
+
+
+def test_an_incident_is_locked_once_per_transaction(session_factory: Factory) -> None:
+    engine = session_factory.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite serialises writers; there is no row lock to take")
+    incident_id = new_incident(session_factory)
+    locks: list[str] = []
+
+    def spy(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:  # counts, changes nothing
+        if "FOR NO KEY UPDATE" in statement:
+            locks.append(statement)
+
+    event.listen(engine, "before_cursor_execute", spy)
+    try:
+        with transaction(session_factory) as session:
+            lock_incident(session, incident_id)
+            lock_incident(session, incident_id)
+        assert len(locks) == 1
+        with transaction(session_factory) as session:
+            assert update_incident(session, incident_id, jira_key="INC-7")
+            lock_incident(session, incident_id)  # the update holds the row's lock already
+        assert len(locks) == 1
+        with transaction(session_factory) as session:
+            lock_incident(session, incident_id)  # a new transaction locks again
+        assert len(locks) == 2
+    finally:
+        event.remove(engine, "before_cursor_execute", spy)
 
 
 def test_updates_touch_only_the_given_columns(session_factory: Factory) -> None:
