@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -163,10 +163,18 @@ def claim_steps(
     return claimed
 
 
-def complete_step(session: Session, incident_id: int, step: str, result: dict[str, Any]) -> None:
-    """Store the step's result and mark it done, whether or not it was claimed (the last completion
-    wins). From then on `claim_step` returns None and `step_result` returns `result`."""
-    now = utcnow()
+def complete_step(
+    session: Session,
+    incident_id: int,
+    step: str,
+    result: dict[str, Any],
+    *,
+    finished_at: datetime | None = None,
+) -> None:
+    """Store the step's result and mark it done (at `finished_at`, by default now), whether or not
+    it was claimed (the last completion wins). From then on `claim_step` returns None and
+    `step_result` returns `result`."""
+    now = finished_at or utcnow()
     statement = upsert_template(
         dialect_of(session), STEPS, KEY, ("status", "result", "error", "finished_at")
     )

@@ -8,13 +8,22 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from multivac.incidents.war_room.context import Deps, StepOutput, record_once
-from multivac.incidents.war_room.flow import Next, record_done, start, states
+from multivac.incidents.war_room.flow import (
+    Finished,
+    Next,
+    record_done,
+    record_finished,
+    start,
+    states,
+)
 from multivac.incidents.war_room.graph import StepState
 from multivac.store.database import transaction
 from multivac.store.incidents import get_or_create_incident_for_pagerduty, update_incident
+from multivac.store.models import StepResult
 from multivac.store.steps import claim_step
 from tests.integration.concurrency import run_concurrently
 
@@ -106,3 +115,34 @@ def test_two_steps_finishing_together_claim_what_needs_both_for_one_of_them(
         assert last.claimed.attempts == dict.fromkeys(last.steps, 1)
         left = states(deps, incident_id)
         assert {left[step] for step in claimed} == {StepState.RUNNING}
+
+
+def test_steps_recorded_together_take_what_needs_them_all_with_their_own_end_times(
+    fake_deps: Deps,
+) -> None:
+    deps = fake_deps
+    incident_id = war_room_running_its_first_steps(deps, "PTOGETHER")
+    made = outputs(incident_id)
+    ended = {
+        "channel": datetime(2026, 11, 22, 16, 0, 1, tzinfo=UTC),
+        "jira": datetime(2026, 11, 22, 16, 0, 2, tzinfo=UTC),
+    }
+    finished = [Finished(step, made[step], ended[step]) for step in ("channel", "jira")]
+
+    took = record_finished(deps, incident_id, finished, claim_next_for="worker")
+
+    assert set(took.steps) >= WAITING_FOR_BOTH
+    assert took.claimed is not None
+    assert {"channel", "jira", "responders"} <= set(took.claimed.context.results)
+    assert took.claimed.context.incident.slack_channel_id == f"C{incident_id}"
+    assert took.claimed.context.incident.jira_key == f"INC-{incident_id}"
+    left = states(deps, incident_id)
+    assert {left[step] for step in took.steps} == {StepState.RUNNING}
+    with transaction(deps.sessions) as session:
+        rows = session.execute(
+            select(StepResult.step, StepResult.finished_at).where(
+                StepResult.incident_id == incident_id, StepResult.step.in_(ended)
+            )
+        )
+        stored = {step: at.replace(tzinfo=UTC) for step, at in rows}
+    assert stored == ended

@@ -28,10 +28,11 @@ from multivac.incidents.retrying import backoff_seconds
 from multivac.incidents.war_room import assemble, messages, present
 from multivac.incidents.war_room.context import Deps, StepContext, StepOutput, load_context
 from multivac.incidents.war_room.graph import STEPS, StepState, ready
+from multivac.incidents.war_room.grouping import GroupRecorder
 from multivac.integrations.errors import IntegrationError, Retryable
 from multivac.store.database import transaction
 from multivac.store.incidents import lock_incident
-from multivac.store.models import StepStatus
+from multivac.store.models import StepStatus, utcnow
 from multivac.store.steps import (
     StepRow,
     claim_steps,
@@ -91,6 +92,19 @@ class Outcome:
     retry_after: float | None = None
     error: str | None = None
     next: Next = Next()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A step that ran to its end: what it returned, and when it ended."""
+
+    step: str
+    output: StepOutput
+    at: datetime
+
+
+# Records a finished step and says what that made ready (for the recording branch to run).
+Record = Callable[[int, Finished], Next]
 
 
 @dataclass(frozen=True)
@@ -191,7 +205,7 @@ def drive(
 def run_claimed(deps: Deps, claimed: Claimed | None, worker: str, retries: Retries) -> None:
     """Run steps claimed for `worker` side by side, as `drive` does, and return when every
     branch has ended; a branch's unexpected error is then raised here."""
-    branches = _Branches(deps.threads.steps, worker, retries)
+    branches = _Branches(deps, worker, retries)
     try:
         branches.run(claimed)
     finally:
@@ -201,27 +215,49 @@ def run_claimed(deps: Deps, claimed: Claimed | None, worker: str, retries: Retri
 class _Branches:
     """The branches of one `run_claimed`: the first step of each claim runs on the thread that
     claimed it, the others on the process's step threads. A branch never waits for another
-    (only `wait` does), so the step threads never fill up with waiting branches."""
+    (only `wait` does), so the step threads never fill up with waiting branches.
 
-    def __init__(self, pool: Executor, worker: str, retries: Retries) -> None:
-        self._pool, self._worker, self._retries = pool, worker, retries
+    Steps of an incident that finish while another of its steps is being recorded are recorded
+    together, next, by the branch recording (`GroupRecorder`), which then runs what they made
+    ready."""
+
+    def __init__(self, deps: Deps, worker: str, retries: Retries) -> None:
+        self._deps, self._worker, self._retries = deps, worker, retries
+        self._pool: Executor = deps.threads.steps
         self._changed = threading.Condition()
         self._running = 0
         self._errors: list[BaseException] = []
+        self._recorder = GroupRecorder[int, Finished, Next](self._record, self._start, Next())
 
     def run(self, claimed: Claimed | None) -> None:
         """Run the claimed steps, and what each makes ready, from this thread."""
         if claimed is None:
             return
-        branches = [
+        branches = self._branches(claimed)
+        for ctx, step in branches[1:]:
+            self._submit(ctx, step)
+        self._run_step(*branches[0])
+
+    def _start(self, made_ready: Next) -> None:
+        """Run the claimed steps, and what each makes ready, on the step threads."""
+        if made_ready.claimed is not None:
+            for ctx, step in self._branches(made_ready.claimed):
+                self._submit(ctx, step)
+
+    def _record(self, incident_id: int, finished: list[Finished]) -> Next:
+        return record_finished(self._deps, incident_id, finished, claim_next_for=self._worker)
+
+    @staticmethod
+    def _branches(claimed: Claimed) -> list[tuple[StepContext, str]]:
+        return [
             (replace(claimed.context, attempt=attempt), step)
             for step, attempt in claimed.attempts.items()
         ]
-        for ctx, step in branches[1:]:
-            with self._changed:
-                self._running += 1
-            self._pool.submit(self._run_apart, ctx, step)
-        self._run_step(*branches[0])
+
+    def _submit(self, ctx: StepContext, step: str) -> None:
+        with self._changed:
+            self._running += 1
+        self._pool.submit(self._run_apart, ctx, step)
 
     def wait(self) -> None:
         with self._changed:
@@ -230,7 +266,7 @@ class _Branches:
                 raise self._errors[0]
 
     def _run_step(self, ctx: StepContext, step: str) -> None:
-        outcome = attempt_step(ctx, step, claim_next_for=self._worker)
+        outcome = attempt_step(ctx, step, claim_next_for=self._worker, record=self._recorder.add)
         if outcome.result == Result.RETRY:
             cap = self._retries.max_delay
             self._retries.later(
@@ -259,11 +295,18 @@ def run_step(deps: Deps, incident_id: int, step: str, worker: str) -> Outcome:
     return attempt_step(replace(claimed.context, attempt=claimed.attempts[step]), step)
 
 
-def attempt_step(ctx: StepContext, step: str, *, claim_next_for: str | None = None) -> Outcome:
+def attempt_step(
+    ctx: StepContext,
+    step: str,
+    *,
+    claim_next_for: str | None = None,
+    record: Record | None = None,
+) -> Outcome:
     """Run a claimed step once and record how it went. The steps that made ready are queued, or
-    claimed for `claim_next_for`. Transient failures ask for a retry until the step's last
-    attempt; other failures, and a last attempt that fails, abandon the step and tell the
-    channel in plain words."""
+    claimed for `claim_next_for`; a step that ran to its end is recorded by `record` when given,
+    else alone. Transient failures ask for a retry until the step's last attempt; other
+    failures, and a last attempt that fails, abandon the step and tell the channel in plain
+    words."""
     deps, incident_id = ctx.deps, ctx.incident.id
     try:
         output = RUNNERS[step](ctx)
@@ -280,7 +323,11 @@ def attempt_step(ctx: StepContext, step: str, *, claim_next_for: str | None = No
         return Outcome(Result.RETRY, ctx.attempt, error.retry_after, str(error), unblocked)
     except IntegrationError as error:
         return _abandon(ctx, step, error, claim_next_for)
-    made_ready = record_done(deps, incident_id, step, output, claim_next_for=claim_next_for)
+    finished = Finished(step, output, utcnow())
+    if record is None:
+        made_ready = record_finished(deps, incident_id, [finished], claim_next_for=claim_next_for)
+    else:
+        made_ready = record(incident_id, finished)
     return Outcome(Result.DONE, ctx.attempt, next=made_ready)
 
 
@@ -292,18 +339,32 @@ def record_done(
     *,
     claim_next_for: str | None = None,
 ) -> Next:
-    """Store the step's result and its effects, and queue what that made ready (or claim it for
-    `claim_next_for`), in one transaction. Of steps finishing at the same moment, the last to
-    commit sees all of them done: what needs them all is taken, once.
+    """`record_finished` for one step that has just finished."""
+    finished = [Finished(step, output, utcnow())]
+    return record_finished(deps, incident_id, finished, claim_next_for=claim_next_for)
 
-    The incident is locked after the step's own writes, so that steps finishing together wait
+
+def record_finished(
+    deps: Deps,
+    incident_id: int,
+    finished: Sequence[Finished],
+    *,
+    claim_next_for: str | None = None,
+) -> Next:
+    """Store the steps' results and their effects, and queue what that made ready (or claim it
+    for `claim_next_for`), in one transaction. Of steps finishing at the same moment, the last
+    to commit sees all of them done: what needs them all is taken, once.
+
+    The incident is locked after the steps' own writes, so that steps finishing together wait
     for each other as briefly as can be. Rows that refer to the incident take a key-share lock
     on it, which its lock (FOR NO KEY UPDATE) lets through; updating the incident takes its lock.
-    So a step's `record` writes the incident itself last."""
+    So results come first, and a step's `record` writes the incident itself last."""
     with transaction(deps.sessions) as session:
-        complete_step(session, incident_id, step, output.result)
-        if output.record is not None:
-            output.record(session)
+        for done in finished:
+            complete_step(session, incident_id, done.step, done.output.result, finished_at=done.at)
+        for done in finished:
+            if done.output.record is not None:
+                done.output.record(session)
         lock_incident(session, incident_id)
         return _take_ready(session, deps, incident_id, claim_next_for)
 
