@@ -145,21 +145,8 @@ def claim_steps(
     claimed = {row.step: int(row.attempts) for row in session.execute(_CLAIM_AGAIN, parameters)}
     unseen = [step for step in wanted if step not in claimed]
     if unseen:  # no row yet, or one another worker holds (which the insert leaves alone)
-        first = insert_or_ignore_template(dialect_of(session), STEPS, KEY).returning(
-            STEPS.c.step, STEPS.c.attempts
-        )
-        rows = [
-            {
-                "incident_id": incident_id,
-                "step": step,
-                "status": StepStatus.CLAIMED,
-                "attempts": 1,
-                "claimed_by": worker,
-                "claimed_at": now,
-            }
-            for step in unseen
-        ]
-        claimed.update((row.step, int(row.attempts)) for row in session.execute(first, rows))
+        first = queue_steps(session, incident_id, unseen, claimed_by=worker)
+        claimed.update(dict.fromkeys(first, 1))
     return claimed
 
 
