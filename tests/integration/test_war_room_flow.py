@@ -15,7 +15,6 @@ from multivac.incidents.war_room.context import Deps, StepOutput, record_once
 from multivac.incidents.war_room.flow import (
     Finished,
     Next,
-    record_done,
     record_finished,
     start,
     states,
@@ -23,7 +22,7 @@ from multivac.incidents.war_room.flow import (
 from multivac.incidents.war_room.graph import StepState
 from multivac.store.database import transaction
 from multivac.store.incidents import get_or_create_incident_for_pagerduty, update_incident
-from multivac.store.models import StepResult
+from multivac.store.models import StepResult, utcnow
 from multivac.store.steps import claim_step
 from tests.integration.concurrency import run_concurrently
 
@@ -31,6 +30,14 @@ pytestmark = pytest.mark.integration
 
 Factory = sessionmaker[Session]
 WAITING_FOR_BOTH = {"topic", "bookmarks", "summary"}  # need the channel, wait for Jira
+
+
+def record_now(
+    deps: Deps, incident_id: int, step: str, output: StepOutput, worker: str | None
+) -> Next:
+    """Record `step` as having just finished, queuing what it made ready (or claiming it)."""
+    finished = [Finished(step, output, utcnow())]
+    return record_finished(deps, incident_id, finished, claim_next_for=worker)
 
 
 def war_room_running_its_first_steps(deps: Deps, pagerduty_id: str) -> int:
@@ -41,7 +48,7 @@ def war_room_running_its_first_steps(deps: Deps, pagerduty_id: str) -> int:
     with transaction(deps.sessions) as session:
         for step in ("channel", "responders", "jira"):
             assert claim_step(session, incident_id, step, "worker") == 1
-    record_done(deps, incident_id, "responders", StepOutput({"slack_ids": [], "unmapped": []}))
+    record_now(deps, incident_id, "responders", StepOutput({"slack_ids": [], "unmapped": []}), None)
     return incident_id
 
 
@@ -74,7 +81,7 @@ def finish_channel_and_jira_together(deps: Deps, incident_id: int, *, claiming: 
     def finish(index: int) -> Next:
         step = ("channel", "jira")[index]
         worker = step if claiming else None
-        return record_done(deps, incident_id, step, made[step], claim_next_for=worker)
+        return record_now(deps, incident_id, step, made[step], worker)
 
     return run_concurrently(2, finish)
 

@@ -173,7 +173,7 @@ def _record_responders(
         for email, (_, pagerduty_id) in people.items()
     ]
     add_responders(session, incident_id, Role.RESPONDER, found)
-    if lead is not None:  # the incident last (see `flow.record_done`)
+    if lead is not None:  # the incident last (see `flow.record_finished`)
         person = Person(lead.email, slack_user_id=lead_slack, pagerduty_user_id=lead.id or None)
         add_responders(session, incident_id, Role.LEAD, [person])
         update_incident(
@@ -217,4 +217,4 @@ def _record_issue(
     if account:
         text = f"{key} assigned to the lead, {lead_name}"
         record_once(session, incident_id, "lead_assigned", text, at)
-    update_incident(session, incident_id, jira_key=key)  # the incident last (flow.record_done)
+    update_incident(session, incident_id, jira_key=key)  # the incident last (flow.record_finished)

@@ -136,17 +136,12 @@ def states(deps: Deps, incident_id: int) -> dict[str, StepState]:
         return _states_of(step_states(session, incident_id))
 
 
-def queue_ready(session: Session, incident_id: int) -> tuple[str, ...]:
-    """Queue, in the caller's transaction, the steps that can start now and were never handed to
-    anyone; the ones queued. Call it after `lock_incident` in a transaction that changes a step,
-    so that of two steps finishing together the second sees the first (and what they both
-    unblock is queued)."""
-    return _take_ready(session, None, incident_id, None).steps
-
-
 def _take_ready(session: Session, deps: Deps | None, incident_id: int, worker: str | None) -> Next:
-    """`queue_ready`, or, for a `worker`, the same steps claimed for it with the context they
-    start from (read here: the steps' rows just read give the results)."""
+    """Queue, in the caller's transaction, the steps that can start now and were never handed to
+    anyone; or, for a `worker`, claim them for it, with the context they start from (read here:
+    the steps' rows just read give the results). Call it after `lock_incident` in a transaction
+    that changes a step, so that of two steps finishing together the second sees the first (and
+    what they both unblock is taken, once)."""
     rows = step_states(session, incident_id)
     steps = tuple(queue_steps(session, incident_id, ready(_states_of(rows)), claimed_by=worker))
     if worker is None or deps is None or not steps:
@@ -161,7 +156,7 @@ def start_in(session: Session, incident_id: int) -> tuple[str, ...]:
     to anyone; the caller hands these (and only these) to workers once it commits. Safe to call
     again: it finds nothing more to queue."""
     lock_incident(session, incident_id)
-    return queue_ready(session, incident_id)
+    return _take_ready(session, None, incident_id, None).steps
 
 
 def start(deps: Deps, incident_id: int) -> list[str]:
@@ -329,19 +324,6 @@ def attempt_step(
     else:
         made_ready = record(incident_id, finished)
     return Outcome(Result.DONE, ctx.attempt, next=made_ready)
-
-
-def record_done(
-    deps: Deps,
-    incident_id: int,
-    step: str,
-    output: StepOutput,
-    *,
-    claim_next_for: str | None = None,
-) -> Next:
-    """`record_finished` for one step that has just finished."""
-    finished = [Finished(step, output, utcnow())]
-    return record_finished(deps, incident_id, finished, claim_next_for=claim_next_for)
 
 
 def record_finished(

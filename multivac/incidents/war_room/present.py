@@ -32,7 +32,7 @@ def channel(ctx: StepContext) -> StepOutput:
         return StepOutput({"id": incident.slack_channel_id, "name": incident.slack_channel_name})
     created, at = _create_channel(ctx), datetime.now(UTC)
 
-    def record(session: Session) -> None:  # the incident last (see `flow.record_done`)
+    def record(session: Session) -> None:  # the incident last (see `flow.record_finished`)
         record_once(session, incident.id, "channel_created", f"#{created.name} created", at)
         update_incident(
             session, incident.id, slack_channel_id=created.id, slack_channel_name=created.name
