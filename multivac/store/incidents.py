@@ -130,9 +130,9 @@ def get_or_create_incident_for_pagerduty(
     Safe under concurrency: simultaneous callers get the same incident and exactly one gets True;
     none raises. A caller that loses the race waits for the winner's transaction to end.
     """
-    existing = session.execute(_BY_PAGERDUTY_ID, {"p_pagerduty_id": pagerduty_id}).first()
+    existing = incident_by_pagerduty_id(session, pagerduty_id)
     if existing is not None:
-        return _loaded(session, existing._asdict()), False
+        return existing, False
     number = _allocate_number(session)
     values = _new_incident_values(number, title, IncidentSource.PAGERDUTY, fields)
     statement = _insert_for_pagerduty(dialect_of(session))
@@ -297,8 +297,8 @@ def get_incident(session: Session, incident_id: int) -> Incident | None:
 
 
 def incident_by_pagerduty_id(session: Session, pagerduty_id: str) -> Incident | None:
-    statement = select(Incident).where(Incident.pagerduty_id == pagerduty_id)
-    return session.scalars(statement).one_or_none()
+    row = session.execute(_BY_PAGERDUTY_ID, {"p_pagerduty_id": pagerduty_id}).first()
+    return None if row is None else _loaded(session, row._asdict())
 
 
 def incident_by_number(session: Session, number: int) -> Incident | None:
