@@ -4,7 +4,9 @@ is recorded together, next, by the same thread; nothing is recorded twice or lef
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
@@ -38,6 +40,18 @@ class Recordings:
         return GroupRecorder(self.record, self.handed_off.append, NOTHING)
 
 
+@contextmanager
+def first_recording_held(
+    recordings: Recordings, recorder: GroupRecorder[int, str, str], key: int, item: str
+) -> Iterator[Future[str]]:
+    """`item` added on another thread, its recording held open until `recordings.release`."""
+    recordings.hold_first = True
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(recorder.add, key, item)
+        assert recordings.holding.wait(5)
+        yield first
+
+
 def test_alone_it_records_at_once_and_returns_what_it_made() -> None:
     recordings = Recordings()
     recorder = recordings.recorder()
@@ -49,11 +63,8 @@ def test_alone_it_records_at_once_and_returns_what_it_made() -> None:
 
 def test_what_finishes_during_a_recording_is_recorded_together_by_the_recording_thread() -> None:
     recordings = Recordings()
-    recordings.hold_first = True
     recorder = recordings.recorder()
-    with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(recorder.add, 1, "channel")
-        assert recordings.holding.wait(5)
+    with first_recording_held(recordings, recorder, 1, "channel") as first:
         # Meanwhile two more finish: left to the recording thread, they return at once.
         assert recorder.add(1, "jira") == NOTHING
         assert recorder.add(1, "responders") == NOTHING
@@ -66,11 +77,8 @@ def test_what_finishes_during_a_recording_is_recorded_together_by_the_recording_
 
 def test_other_keys_are_recorded_apart_and_at_once() -> None:
     recordings = Recordings()
-    recordings.hold_first = True
     recorder = recordings.recorder()
-    with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(recorder.add, 1, "channel")
-        assert recordings.holding.wait(5)
+    with first_recording_held(recordings, recorder, 1, "channel") as first:
         assert recorder.add(2, "channel") == "made by channel"
         recordings.release.set()
         assert first.result(5) == "made by channel"
@@ -79,12 +87,9 @@ def test_other_keys_are_recorded_apart_and_at_once() -> None:
 
 def test_after_a_failed_recording_what_was_left_is_recorded_with_the_next() -> None:
     recordings = Recordings()
-    recordings.hold_first = True
     recordings.fail_next = True
     recorder = recordings.recorder()
-    with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(recorder.add, 1, "channel")
-        assert recordings.holding.wait(5)
+    with first_recording_held(recordings, recorder, 1, "channel") as first:
         assert recorder.add(1, "jira") == NOTHING
         recordings.release.set()
         with pytest.raises(RuntimeError, match="database gone"):
