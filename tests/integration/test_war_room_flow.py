@@ -15,6 +15,7 @@ from multivac.incidents.war_room.context import Deps, StepOutput, record_once
 from multivac.incidents.war_room.flow import (
     Finished,
     Next,
+    claim,
     record_finished,
     start,
     states,
@@ -153,3 +154,20 @@ def test_steps_recorded_together_take_what_needs_them_all_with_their_own_end_tim
         )
         stored = {step: at.replace(tzinfo=UTC) for step, at in rows}
     assert stored == ended
+
+
+def test_a_message_for_a_step_whose_inputs_do_not_exist_yet_claims_nothing_of_it(
+    fake_deps: Deps,
+) -> None:
+    """A stray or replayed task message for the invitations, before the channel exists, must not
+    run them without a channel: the step stays for the channel's completion to hand over."""
+    deps = fake_deps
+    incident_id = war_room_running_its_first_steps(deps, "PSTRAY")
+
+    claimed = claim(deps, incident_id, ["invite", "topic", "pagerduty_note"], "stray")
+
+    assert claimed is None
+    assert "invite" not in states(deps, incident_id)
+    made = outputs(incident_id)
+    took = record_now(deps, incident_id, "channel", made["channel"], None)
+    assert "invite" in took.steps  # handed over, once, when its inputs exist

@@ -181,9 +181,20 @@ def claim(deps: Deps, incident_id: int, steps: Sequence[str], worker: str) -> Cl
         if context is None:  # a stray message about no incident
             log.warning("war room steps %s for unknown incident %s skipped", steps, incident_id)
             return None
-        got = claim_steps(session, incident_id, steps, worker)
+        runnable = [step for step in steps if _inputs_exist(context, step)]
+        if len(runnable) < len(steps):  # a stray message: the step is claimed once they exist
+            log.warning(
+                "war room steps %s of incident %s skipped: their inputs do not exist yet",
+                sorted(set(steps) - set(runnable)),
+                incident_id,
+            )
+        got = claim_steps(session, incident_id, runnable, worker)
     attempts = {step: got[step] for step in steps if step in got}  # in the order asked
     return Claimed(context, attempts) if attempts else None
+
+
+def _inputs_exist(context: StepContext, step: str) -> bool:
+    return all(need in context.results for need in STEPS[step].needs)
 
 
 def drive(
