@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis
 import requests
 from sqlalchemy import func, select
 
@@ -30,6 +31,7 @@ from multivac.store.models import Delivery, DeliveryStatus, Incident
 
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"
 TIMEOUT = 60.0
+RECONCILE_NEVER_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -92,12 +94,16 @@ def free_port() -> int:
 @contextmanager
 def multivac_dev(latency_ms: float, database_url: str, log_path: Path) -> Iterator[Running]:
     web_port, sandbox_port = free_port(), free_port()
+    # Task messages a previous run left behind name incidents of its own database.
+    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
     env = {
         **os.environ,
         "DEV_WEB_PORT": str(web_port),
         "DEV_SANDBOX_PORT": str(sandbox_port),
         "MULTIVAC_DATABASE_URL": database_url,
         "MULTIVAC_REDIS_URL": BENCH_REDIS_URL,
+        # The reconciler would hand the war rooms a benchmark runs itself to the worker.
+        "MULTIVAC_WORKER__RECONCILE_EVERY_SECONDS": str(RECONCILE_NEVER_SECONDS),
     }
     command = [
         str(Path(sys.executable).parent / "multivac"),

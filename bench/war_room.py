@@ -80,7 +80,9 @@ def run_sequential(running: Running, count: int) -> Figures:
         start = time.time()
         incident_id = _record(running, paged)
         for step in WAR_ROOM:
-            flow.run_step(deps, incident_id, step.name, "bench")
+            outcome = flow.run_step(deps, incident_id, step.name, "bench")
+            if outcome.result != flow.Result.DONE:
+                raise RuntimeError(f"sequential {step.name} of {incident_id}: {outcome.result}")
         figures.seconds.append(time.time() - start)
         figures.calls.append(running.calls_between(start, time.time()))
     return figures
@@ -173,10 +175,12 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--dev-log", type=Path, default=None, help="keep the processes' output")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         database_url = args.database_url or f"sqlite:///{scratch}/bench.db"
-        with multivac_dev(args.latency_ms, database_url, Path(scratch) / "dev.log") as running:
+        dev_log = args.dev_log or Path(scratch) / "dev.log"
+        with multivac_dev(args.latency_ms, database_url, dev_log) as running:
             for service in ("slack", "pagerduty", "jira"):  # rate limits: the storm bench's topic
                 requests.post(
                     f"{running.sandbox_url}/_sandbox/traffic/{service}",
