@@ -68,13 +68,17 @@ def take_pagerduty_event(
     declared = _declared_in_slack(session, facts)
     if declared is not None:
         return Intake(declared, False)
+    qualifying, now = qualifies(rules, facts), datetime.now(UTC)
+    fields = _fields(rules, facts, event)
+    if qualifying:  # the war room's start is claimed with the record, when this event makes it
+        fields["war_room_started_at"] = now
     incident, created = get_or_create_incident_for_pagerduty(
-        session, facts.id, title=facts.title, **_fields(rules, facts, event)
+        session, facts.id, title=facts.title, **fields
     )
     if created:
         _note(session, incident, "recorded", f"PagerDuty #{facts.number}: {facts.title}", event)
     changed = () if created else record_changes(session, incident, event, rules)
-    start = qualifies(rules, facts) and claim_war_room(session, incident.id, datetime.now(UTC))
+    start = qualifying and (created or claim_war_room(session, incident.id, now))
     if start:
         _note(session, incident, "declared", f"War room declared ({facts.urgency} urgency)", event)
         return Intake(incident.id, True)  # the war room invites the assignees itself

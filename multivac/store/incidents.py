@@ -138,7 +138,10 @@ def get_or_create_incident_for_pagerduty(
     statement = _insert_for_pagerduty(dialect_of(session))
     created = session.execute(statement, {**values, "pagerduty_id": pagerduty_id}).first()
     if created is not None:
-        return _loaded(session, created._asdict()), True
+        incident = _loaded(session, created._asdict())
+        # Until this transaction commits no other can see the row, let alone lock it.
+        _locked_here(session).add(incident.id)
+        return incident, True
     _release_number(session, number)
     winner = incident_by_pagerduty_id(session, pagerduty_id)
     if winner is None:  # the conflicting row vanished: deleted by a concurrent transaction

@@ -161,21 +161,31 @@ def complete_step(
     """Store the step's result and mark it done (at `finished_at`, by default now), whether or not
     it was claimed (the last completion wins). From then on `claim_step` returns None and
     `step_result` returns `result`."""
-    now = finished_at or utcnow()
+    complete_steps(session, incident_id, [(step, result, finished_at or utcnow())])
+
+
+def complete_steps(
+    session: Session, incident_id: int, finished: Sequence[tuple[str, dict[str, Any], datetime]]
+) -> None:
+    """`complete_step` for several (step, result, finished at) in one statement."""
     statement = upsert_template(
         dialect_of(session), STEPS, KEY, ("status", "result", "error", "finished_at")
     )
-    values = {
-        "incident_id": incident_id,
-        "step": step,
-        "status": StepStatus.DONE,
-        "result": result,
-        "error": None,
-        "attempts": 1,
-        "claimed_at": now,
-        "finished_at": now,
-    }
-    session.execute(statement, values)
+    rows = [
+        {
+            "incident_id": incident_id,
+            "step": step,
+            "status": StepStatus.DONE,
+            "result": result,
+            "error": None,
+            "attempts": 1,
+            "claimed_at": at,
+            "finished_at": at,
+        }
+        # One order for every caller, as in `queue_steps`.
+        for step, result, at in sorted(finished, key=lambda done: done[0])
+    ]
+    session.execute(statement, rows)
 
 
 def fail_step(

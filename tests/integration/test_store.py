@@ -290,6 +290,10 @@ def test_an_incident_is_locked_once_per_transaction(session_factory: Factory) ->
         with transaction(session_factory) as session:
             lock_incident(session, incident_id)  # a new transaction locks again
         assert len(locks) == 2
+        with transaction(session_factory) as session:
+            created, _ = get_or_create_incident_for_pagerduty(session, "PLOCKNEW", title="New")
+            lock_incident(session, created.id)  # nobody else can see, let alone lock, the row
+        assert len(locks) == 2
     finally:
         event.remove(engine, "before_cursor_execute", spy)
 

@@ -36,7 +36,7 @@ from multivac.store.models import StepStatus, utcnow
 from multivac.store.steps import (
     StepRow,
     claim_steps,
-    complete_step,
+    complete_steps,
     fail_step,
     queue_steps,
     step_states,
@@ -136,13 +136,20 @@ def states(deps: Deps, incident_id: int) -> dict[str, StepState]:
         return _states_of(step_states(session, incident_id))
 
 
-def _take_ready(session: Session, deps: Deps | None, incident_id: int, worker: str | None) -> Next:
+def _take_ready(
+    session: Session,
+    deps: Deps | None,
+    incident_id: int,
+    worker: str | None,
+    rows: Sequence[StepRow] | None = None,
+) -> Next:
     """Queue, in the caller's transaction, the steps that can start now and were never handed to
     anyone; or, for a `worker`, claim them for it, with the context they start from (read here:
     the steps' rows just read give the results). Call it after `lock_incident` in a transaction
     that changes a step, so that of two steps finishing together the second sees the first (and
-    what they both unblock is taken, once)."""
-    rows = step_states(session, incident_id)
+    what they both unblock is taken, once). `rows`: the steps' rows, when the caller knows them."""
+    if rows is None:
+        rows = step_states(session, incident_id)
     steps = tuple(queue_steps(session, incident_id, ready(_states_of(rows)), claimed_by=worker))
     if worker is None or deps is None or not steps:
         return Next(steps)
@@ -166,10 +173,12 @@ def start(deps: Deps, incident_id: int) -> list[str]:
 
 
 def claim_first_in(session: Session, deps: Deps, incident_id: int, worker: str) -> Claimed | None:
-    """`start_in`, claiming the steps for `worker` (to `run_claimed` once the caller commits)
-    instead of queuing them."""
+    """`start_in` for a war room whose start the caller's transaction has just claimed, claiming
+    the steps for `worker` (to `run_claimed` once the caller commits) instead of queuing them.
+    Such a war room has no steps yet, so they are not read (were one claimed all the same, by a
+    stray message, the claim's insert would leave it to its holder)."""
     lock_incident(session, incident_id)
-    return _take_ready(session, deps, incident_id, worker).claimed
+    return _take_ready(session, deps, incident_id, worker, rows=()).claimed
 
 
 def claim(deps: Deps, incident_id: int, steps: Sequence[str], worker: str) -> Claimed | None:
@@ -353,8 +362,9 @@ def record_finished(
     on it, which its lock (FOR NO KEY UPDATE) lets through; updating the incident takes its lock.
     So results come first, and a step's `record` writes the incident itself last."""
     with transaction(deps.sessions) as session:
-        for done in finished:
-            complete_step(session, incident_id, done.step, done.output.result, finished_at=done.at)
+        complete_steps(
+            session, incident_id, [(done.step, done.output.result, done.at) for done in finished]
+        )
         for done in finished:
             if done.output.record is not None:
                 done.output.record(session)
