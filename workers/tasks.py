@@ -79,7 +79,7 @@ def process_pagerduty_delivery(self: Task, delivery_id: int) -> None:
     if processed is None or processed.intake.incident_id is None:
         return
     intake, incident_id = processed.intake, processed.intake.incident_id
-    if intake.changes:
+    if sync.worth_applying(deps, intake.changes, intake.agent_id):
         self.app.send_task(
             queueing.SYNC_PAGERDUTY_CHANGES,
             args=[incident_id, list(intake.changes), intake.note, intake.agent_id],

@@ -26,6 +26,19 @@ from multivac.store.models import Incident
 from multivac.store.timeline import add_timeline
 
 STATUS_CHANGES = (kinds.ACKNOWLEDGED, kinds.UNACKNOWLEDGED, kinds.RESOLVED, kinds.REOPENED)
+# Changes shown in the war room whoever made them; the others are only told, and not when
+# Multivac made them itself.
+SHOWN = (*STATUS_CHANGES, kinds.SEVERITY, kinds.SERVICE)
+
+
+def worth_applying(deps: Deps, changes: Sequence[str], agent_id: str | None) -> bool:
+    """False for changes `apply_pagerduty_changes` would leave alone: the echo of something
+    Multivac itself only said in PagerDuty (its note with the channel's link)."""
+    if not changes:
+        return False
+    if agent_id is None or any(change in SHOWN for change in changes):
+        return True
+    return agent_id != _own_pagerduty_id(deps)
 
 
 def apply_pagerduty_changes(
@@ -43,7 +56,7 @@ def apply_pagerduty_changes(
         render.refresh_topic(deps, incident, partial)
     if kinds.SEVERITY in changes:
         _jira_priority(deps, incident, partial, ours)
-    if any(change in changes for change in (*STATUS_CHANGES, kinds.SEVERITY, kinds.SERVICE)):
+    if any(change in changes for change in SHOWN):
         render.refresh_summary(deps, incident, partial)
         render.react_to_status(deps, incident, partial)
     if not ours:
