@@ -168,6 +168,8 @@ def complete_steps(
     session: Session, incident_id: int, finished: Sequence[tuple[str, dict[str, Any], datetime]]
 ) -> None:
     """`complete_step` for several (step, result, finished at) in one statement."""
+    if not finished:
+        return
     statement = upsert_template(
         dialect_of(session), STEPS, KEY, ("status", "result", "error", "finished_at")
     )
