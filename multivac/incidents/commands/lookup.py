@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
 from multivac.incidents.text import escape_mrkdwn
 from multivac.incidents.war_room.context import Deps
+from multivac.incidents.war_room.people import Directory
 from multivac.integrations.ports import PagerService, PagerUser
-from multivac.store.cache import Cached, cache_get, cache_put
 from multivac.store.database import transaction
 from multivac.store.incidents import get_incident, incident_by_channel
 from multivac.store.models import Incident, Role
@@ -51,23 +50,14 @@ def role_holders(deps: Deps, incident_id: int) -> dict[str, str]:
 
 def pagerduty_user_by_email(deps: Deps, email: str) -> PagerUser | None:
     """The PagerDuty user with this email, cached like the war room's other user look-ups."""
-    key = email.strip().lower()
-    ttl = timedelta(seconds=deps.settings.incidents.user_cache_ttl_seconds)
-    hit = deps.remembered.get_many(PAGERDUTY_BY_EMAIL, [key], ttl).get(key)
-    if hit is None:
-        with transaction(deps.sessions) as session:
-            hit = cache_get(session, PAGERDUTY_BY_EMAIL, key, ttl)
-        if hit is not None:
-            deps.remembered.put(PAGERDUTY_BY_EMAIL, key, hit)
+    key, directory = email.strip().lower(), Directory(deps)
+    hit = directory.lookup(PAGERDUTY_BY_EMAIL, [key]).get(key)
     if hit is not None and hit.value:
         user_id, _, name = hit.value.partition("\t")
         return PagerUser(id=user_id, name=name, email=key)
     user = deps.pager.find_user_by_email(email=key)
     if user is not None:
-        value = f"{user.id}\t{user.name}"[:255]
-        with transaction(deps.sessions) as session:
-            cache_put(session, PAGERDUTY_BY_EMAIL, key, value)
-        deps.remembered.put(PAGERDUTY_BY_EMAIL, key, Cached(value, datetime.now(UTC)))
+        directory.store(PAGERDUTY_BY_EMAIL, {key: f"{user.id}\t{user.name}"[:255]})
     return user
 
 

@@ -46,7 +46,7 @@ class Directory:
         return self._pagerduty_users[user_id]
 
     def _pagerduty_user(self, user_id: str) -> PagerUser:
-        hit = self._lookup(PAGERDUTY_USER, [user_id]).get(user_id)
+        hit = self.lookup(PAGERDUTY_USER, [user_id]).get(user_id)
         if hit is not None and hit.value:
             email, _, name = hit.value.partition("\t")
             return PagerUser(id=user_id, name=name, email=email)
@@ -55,14 +55,14 @@ class Directory:
         return user
 
     def remember_pagerduty_user(self, user: PagerUser) -> None:
-        self._store(PAGERDUTY_USER, {user.id: f"{user.email}\t{user.name}"})
+        self.store(PAGERDUTY_USER, {user.id: f"{user.email}\t{user.name}"})
 
     def _cached(
         self, kind: str, keys: Iterable[str], fetch: Callable[[str], str | None]
     ) -> dict[str, str | None]:
         wanted = sorted({key.lower() for key in keys})
         found: dict[str, str | None] = {}
-        for key, hit in self._lookup(kind, wanted).items():
+        for key, hit in self.lookup(kind, wanted).items():
             if hit.value is not None or _fresh_absence(hit.fetched_at):
                 found[key] = hit.value
         missing = [key for key in wanted if key not in found]
@@ -70,11 +70,11 @@ class Directory:
             # On the process's call threads; not called from one of them, so never waits on one.
             lookups = self._deps.threads.calls.map(fetch, missing)
             fetched = dict(zip(missing, lookups, strict=True))
-            self._store(kind, fetched)
+            self.store(kind, fetched)
             found.update(fetched)
         return found
 
-    def _lookup(self, kind: str, keys: list[str]) -> dict[str, Cached]:
+    def lookup(self, kind: str, keys: list[str]) -> dict[str, Cached]:
         """Fresh entries for `keys`: remembered, else read from the shared cache (and
         remembered)."""
         found = self._deps.remembered.get_many(kind, keys, self._ttl)
@@ -87,7 +87,8 @@ class Directory:
             found.update(read)
         return found
 
-    def _store(self, kind: str, values: dict[str, str | None]) -> None:
+    def store(self, kind: str, values: dict[str, str | None]) -> None:
+        """Put `values` in the shared cache, fetched now, and remember them."""
         now = datetime.now(UTC)
         with transaction(self._deps.sessions) as session:
             for key, value in values.items():
