@@ -150,24 +150,12 @@ def claim_steps(
     return claimed
 
 
-def complete_step(
-    session: Session,
-    incident_id: int,
-    step: str,
-    result: dict[str, Any],
-    *,
-    finished_at: datetime | None = None,
-) -> None:
-    """Store the step's result and mark it done (at `finished_at`, by default now), whether or not
-    it was claimed (the last completion wins). From then on `claim_step` returns None and
-    `step_result` returns `result`."""
-    complete_steps(session, incident_id, [(step, result, finished_at or utcnow())])
-
-
 def complete_steps(
     session: Session, incident_id: int, finished: Sequence[tuple[str, dict[str, Any], datetime]]
 ) -> None:
-    """`complete_step` for several (step, result, finished at) in one statement."""
+    """Store each step's result and mark it done at its (step, result, finished at) end time, in
+    one statement, whether or not it was claimed (the last completion wins). From then on
+    `claim_step` returns None for it and `step_result` returns its result."""
     if not finished:
         return
     statement = upsert_template(

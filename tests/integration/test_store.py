@@ -37,11 +37,12 @@ from multivac.store.models import (
     IncidentStatus,
     StepResult,
     StepStatus,
+    utcnow,
 )
 from multivac.store.responders import Person, add_responders, responders
 from multivac.store.steps import (
     claim_step,
-    complete_step,
+    complete_steps,
     fail_step,
     queue_steps,
     step_result,
@@ -369,7 +370,7 @@ def test_a_done_step_keeps_its_result_and_is_not_run_again(session_factory: Fact
         assert step_result(session, incident_id, "create_channel") is None
         assert claim_step(session, incident_id, "create_channel", "worker-a")
         assert step_result(session, incident_id, "create_channel") is None
-        complete_step(session, incident_id, "create_channel", {"channel_id": "C123"})
+        complete_steps(session, incident_id, [("create_channel", {"channel_id": "C123"}, utcnow())])
     with transaction(session_factory) as session:
         assert step_result(session, incident_id, "create_channel") == {"channel_id": "C123"}
         assert not claim_step(session, incident_id, "create_channel", "worker-b")
